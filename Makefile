@@ -18,7 +18,7 @@ PREFIX   ?= /usr/local
 # does not say: the source tree for an uninstalled build.
 DATADIR  ?= $(CURDIR)
 
-PKGS       := glib-2.0 gio-2.0 gmime-3.0 libcurl sqlite3 json-glib-1.0 gnutls
+PKGS       := glib-2.0 gio-2.0 gmime-3.0 libcurl sqlite3 json-glib-1.0 gnutls libmagic
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libetpan)
 # libetpan's .pc carries -specs=…no-pie-link.specs, which breaks PIE and
 # sanitizer links: filter it out.

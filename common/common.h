@@ -61,6 +61,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(curl_slist_t, curl_slist_free_all)
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/* g_utf8_next_char() casts const away, which -Wcast-qual reports. */
+#define PI_UTF8_NEXT(p) ((p) + g_utf8_skip[*(const guchar *)(p)])
+
 /* Lowercase hex SHA-256 of a byte range.  Caller frees with g_free(). */
 char *pi_sha256_hex(const void *data, gsize len);
 

@@ -265,9 +265,13 @@ get_list(GKeyFile *kf, const char *group, const char *key, const char *const *fa
 	g_auto(GStrv) list = g_key_file_get_string_list(kf, group, key, &len, NULL);
 	GPtrArray *out;
 
-	if (list == NULL)
-		return g_strdupv((char **)fallback);
 	out = g_ptr_array_new();
+	if (list == NULL) {
+		for (const char *const *f = fallback; *f; f++)
+			g_ptr_array_add(out, g_strdup(*f));
+		g_ptr_array_add(out, NULL);
+		return (char **)g_ptr_array_free(out, FALSE);
+	}
 	for (gsize i = 0; i < len; i++) {
 		g_strstrip(list[i]);
 		if (*list[i] != '\0')
@@ -333,7 +337,7 @@ config_load(const char *path, GError **error)
 		struct stat st;
 
 		config->path = g_canonicalize_filename(path, NULL);
-		if (!g_key_file_load_from_file(kf, config->path, G_KEY_FILE_NONE, &local)) {
+		if (!g_key_file_load_from_file(kf, config->path, G_KEY_FILE_KEEP_TRANSLATIONS, &local)) {
 			g_set_error(error, CONFIG_ERROR, PI_ERROR_FATAL, "cannot read configuration %s: %s",
 			            path, local->message);
 			return NULL;

@@ -138,7 +138,7 @@ pi_header_sanitize(const char *value)
 	 * can also break header folding in some clients. */
 	if (g_utf8_validate(out->str, -1, NULL)) {
 		GString *clean = g_string_sized_new(out->len);
-		for (const char *q = out->str; *q; q = g_utf8_next_char(q)) {
+		for (const char *q = out->str; *q; q = PI_UTF8_NEXT(q)) {
 			gunichar c = g_utf8_get_char(q);
 			if ((c >= 0x80 && c <= 0x9f) || c == 0x2028 || c == 0x2029)
 				continue;
@@ -155,7 +155,7 @@ pi_text_has_japanese(const char *utf8)
 {
 	if (utf8 == NULL || !g_utf8_validate(utf8, -1, NULL))
 		return FALSE;
-	for (const char *p = utf8; *p; p = g_utf8_next_char(p)) {
+	for (const char *p = utf8; *p; p = PI_UTF8_NEXT(p)) {
 		gunichar c = g_utf8_get_char(p);
 		GUnicodeScript s = g_unichar_get_script(c);
 		if (s == G_UNICODE_SCRIPT_HIRAGANA || s == G_UNICODE_SCRIPT_KATAKANA ||
