@@ -17,6 +17,7 @@ PREFIX   ?= /usr/local
 # Where the shipped catalogue and rules are read from when the configuration
 # does not say: the source tree for an uninstalled build.
 DATADIR  ?= $(CURDIR)
+VERSION  := 0.1.0
 
 PKGS       := glib-2.0 gio-2.0 gmime-3.0 libcurl sqlite3 json-glib-1.0 gnutls libmagic
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libetpan)
@@ -29,7 +30,7 @@ WARN   := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-protot
 CSTD   := -std=c11 -D_GNU_SOURCE
 OPT    ?= -O2 -g
 CFLAGS_ALL  = $(CSTD) $(OPT) $(WARN) $(WERROR) -MMD -MP -I. $(PKG_CFLAGS) \
-              -DPI_DATADIR='"$(DATADIR)"' $(SAN_FLAGS) $(EXTRA_CFLAGS)
+              -DPI_DATADIR='"$(DATADIR)"' -DPI_VERSION='"$(VERSION)"' $(SAN_FLAGS) $(EXTRA_CFLAGS)
 LDFLAGS_ALL = $(SAN_FLAGS) $(EXTRA_LDFLAGS)
 
 ifeq ($(SANITIZE),1)

@@ -24,7 +24,7 @@ static const char *const known_keys[] = {
 	"organization.name", "organization.contact", "organization.address",
 	"parser.rules", "parser.max_message_bytes", "parser.max_parts", "parser.max_depth",
 	"parser.max_attachment_bytes", "parser.signature_image_bytes",
-	"policy.fee_yen", "policy.fee_types", "policy.auto_send",
+	"policy.fee_yen", "policy.fee_types", "policy.auto_send", "policy.timezone",
 	NULL,
 };
 
@@ -292,6 +292,15 @@ load_policy(GKeyFile *kf, policy_config_t *policy, GError **error)
 	policy->fee_yen = (guint)n;
 	policy->fee_types = get_list(kf, "policy", "fee_types", default_fee_types);
 	policy->auto_send = get_list(kf, "policy", "auto_send", none);
+	{
+		g_autofree char *tz = get_string(kf, "policy", "timezone", "Asia/Tokyo");
+		policy->timezone = g_time_zone_new_identifier(tz);
+		if (policy->timezone == NULL) {
+			g_set_error(error, CONFIG_ERROR, PI_ERROR_FATAL,
+			            "[policy] timezone: unknown time zone \"%s\"", tz);
+			return FALSE;
+		}
+	}
 	return TRUE;
 }
 
@@ -402,6 +411,7 @@ config_free(config_t *config)
 	g_free(config->parser.rules_file);
 	g_strfreev(config->policy.fee_types);
 	g_strfreev(config->policy.auto_send);
+	g_clear_pointer(&config->policy.timezone, g_time_zone_unref);
 	g_free(config);
 }
 

@@ -82,6 +82,7 @@ typedef struct {
 	guint fee_yen;
 	char **fee_types; /* request types that carry the fee */
 	char **auto_send; /* draft kinds sent without approval; empty by default */
+	GTimeZone *timezone; /* dates in replies and day boundaries (Asia/Tokyo) */
 } policy_config_t;
 
 typedef struct {

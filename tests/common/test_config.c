@@ -92,6 +92,7 @@ static const bad_config_t bad_configs[] = {
 	{"[smtp]\ncharset = latin1\n", "expected utf-8 or iso-2022-jp"},
 	{"[imap\nhost = x\n", "cannot read configuration"},
 	{"[store]\ndatabase[en] = x\n", "unknown setting"},
+	{"[policy]\ntimezone = Mars/Olympus\n", "unknown time zone"},
 };
 
 static void

@@ -1,0 +1,70 @@
+/* cli.h — what the command files share.  Only the command layer prints,
+ * exits and reads the configuration file; modules report through GError.
+ *
+ * Exit status: 0 success, 1 operational error (one line on stderr),
+ * 2 usage error. */
+#pragma once
+
+#include "common/common.h"
+#include "common/config.h"
+#include "parser/parser.h"
+#include "store/store.h"
+#include "templates/catalogue.h"
+
+#include <json-glib/json-glib.h>
+
+enum { EXIT_OK = 0, EXIT_FAILURE_OPERATIONAL = 1, EXIT_USAGE = 2 };
+
+typedef struct {
+	char *config_path; /* --config or PRIVACY_INBOX_CONFIG; NULL: built-in defaults */
+	config_t *config;  /* loaded by cli_config() */
+} cli_t;
+
+typedef int (*cli_command_fn)(cli_t *cli, int argc, char **argv);
+
+/* The configuration, loaded on first use (warns once when others can read it). */
+const config_t *cli_config(cli_t *cli, GError **error);
+store_t *cli_open_store(cli_t *cli, GError **error);
+parser_t *cli_new_parser(cli_t *cli, GError **error);
+catalogue_t *cli_load_catalogue(cli_t *cli, GError **error);
+
+/* Print "privacy-inbox: MESSAGE" on stderr; returns EXIT_FAILURE_OPERATIONAL. */
+int cli_fail(const GError *error);
+int cli_failf(const char *format, ...) G_GNUC_PRINTF(1, 2);
+/* Print "privacy-inbox COMMAND: MESSAGE" and a hint; returns EXIT_USAGE. */
+int cli_usage(const char *command, const char *format, ...) G_GNUC_PRINTF(2, 3);
+
+/* Parse ARGV with ENTRIES for COMMAND ("tickets list"); PARAMS is the
+ * synopsis after the command, SUMMARY the help text.  Returns FALSE after
+ * printing a usage error (exit 2). */
+gboolean cli_parse_options(const char *command, const char *params, const char *summary,
+                           const GOptionEntry *entries, int *argc, char ***argv);
+
+/* Print NODE as JSON on stdout (pretty, or one line when COMPACT). */
+void cli_print_json(JsonNode *node, gboolean compact);
+
+/* The person acting: --by, else the login name. Borrowed or static. */
+const char *cli_actor(const char *by);
+
+/* Stop requested by SIGTERM/SIGINT (see cli_install_signals). */
+extern volatile int cli_stop_requested;
+void cli_install_signals(void);
+
+/* Commands. */
+int cmd_fetch(cli_t *cli, int argc, char **argv);
+int cmd_run(cli_t *cli, int argc, char **argv);
+int cmd_ingest(cli_t *cli, int argc, char **argv);
+int cmd_parse(cli_t *cli, int argc, char **argv);
+int cmd_tickets(cli_t *cli, int argc, char **argv);
+int cmd_drafts(cli_t *cli, int argc, char **argv);
+int cmd_send(cli_t *cli, int argc, char **argv);
+int cmd_templates(cli_t *cli, int argc, char **argv);
+
+/* Dispatch "NAME SUBCOMMAND ARGS" among SUBCOMMANDS (NULL-terminated). */
+typedef struct {
+	const char *name;
+	cli_command_fn run;
+	const char *summary;
+} cli_subcommand_t;
+int cli_dispatch(cli_t *cli, const char *command, const cli_subcommand_t *subcommands,
+                 int argc, char **argv);

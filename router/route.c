@@ -1,0 +1,457 @@
+/* route.c — router_route(): one raw message, one transaction. */
+#include "router/router.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+struct router {
+	const config_t *config;
+	store_t *store;
+	parser_t *parser;
+	catalogue_t *catalogue;
+};
+
+router_t *
+router_new(const config_t *config, store_t *store, parser_t *parser, catalogue_t *catalogue)
+{
+	router_t *router = g_new0(router_t, 1);
+
+	router->config = config;
+	router->store = store;
+	router->parser = parser;
+	router->catalogue = catalogue;
+	return router;
+}
+
+void
+router_free(router_t *router)
+{
+	g_free(router);
+}
+
+void
+router_set_catalogue(router_t *router, catalogue_t *catalogue)
+{
+	router->catalogue = catalogue;
+}
+
+void
+router_result_clear(router_result_t *result)
+{
+	g_clear_pointer(&result->ticket_ref, g_free);
+	g_clear_pointer(&result->summary, g_free);
+}
+
+/* ---- attachment sink: decoded bytes go straight into the spool ------- */
+
+typedef struct {
+	store_t *store;
+	GPtrArray *files; /* spool_file_t*, freed (and unkept ones deleted) at the end */
+} sink_ctx_t;
+
+static GMimeStream *
+sink_open(gpointer user_data, gpointer *sink_data_out, GError **error)
+{
+	sink_ctx_t *ctx = user_data;
+	spool_file_t *file = store_spool_file_new(ctx->store, error);
+
+	if (file == NULL)
+		return NULL;
+	g_ptr_array_add(ctx->files, file);
+	*sink_data_out = file;
+	return spool_file_stream(file);
+}
+
+static gboolean
+sink_close(gpointer user_data, parser_attachment_t *attachment, GError **error)
+{
+	(void)user_data;
+	/* Only ID documents are kept (after parsing, see keep_documents()). */
+	if (attachment->kind != ATTACHMENT_ID_DOCUMENT || attachment->sink_data == NULL)
+		return TRUE;
+	return spool_file_finish(attachment->sink_data, error);
+}
+
+static const char *
+kind_name(attachment_kind_t kind)
+{
+	switch (kind) {
+	case ATTACHMENT_ID_DOCUMENT:
+		return "id_document";
+	case ATTACHMENT_REJECTED:
+		return "rejected";
+	default:
+		return "other";
+	}
+}
+
+/* ---- facts ------------------------------------------------------------ */
+
+static gboolean
+find_thread(store_t *store, const parser_request_t *request, store_ticket_t **ticket_out,
+            GError **error)
+{
+	g_autoptr(GPtrArray) ids = g_ptr_array_new();
+	gint64 id = 0;
+
+	*ticket_out = NULL;
+	if (request->in_reply_to != NULL)
+		g_ptr_array_add(ids, request->in_reply_to);
+	for (guint i = request->references->len; i > 0; i--)
+		g_ptr_array_add(ids, g_ptr_array_index(request->references, i - 1));
+	for (guint i = 0; i < ids->len && id == 0; i++) {
+		id = store_ticket_by_message_id(store, g_ptr_array_index(ids, i), error);
+		if (id < 0)
+			return FALSE;
+	}
+	if (id > 0 && (*ticket_out = store_ticket_get_by_id(store, id, error)) == NULL)
+		return FALSE;
+	return TRUE;
+}
+
+/* ---- the transaction -------------------------------------------------- */
+
+typedef struct {
+	router_t *router;
+	const parser_request_t *request;
+	const router_decision_t *decision;
+	const router_origin_t *origin;
+	spool_file_t *raw;
+	const char *raw_path;
+	GHashTable *kept; /* parser_attachment_t* → spool-relative path */
+	GDateTime *received;
+	router_result_t *result;
+} route_job_t;
+
+/* A NULL-terminated view of STRINGS (borrowed strings; free the array only). */
+static GPtrArray *
+strv_view(const GPtrArray *strings)
+{
+	GPtrArray *v = g_ptr_array_sized_new(strings->len + 1);
+
+	for (guint i = 0; i < strings->len; i++)
+		g_ptr_array_add(v, g_ptr_array_index(strings, i));
+	g_ptr_array_add(v, NULL);
+	return v;
+}
+
+static gboolean
+draft_reply(route_job_t *job, const store_ticket_t *ticket, GError **error)
+{
+	router_t *router = job->router;
+	const parser_request_t *request = job->request;
+	g_autoptr(JsonNode) context =
+	    router_reply_context(router->config, ticket, request, job->received);
+	g_autoptr(catalogue_rendering_t) r = NULL;
+	g_autofree char *subject = NULL;
+	g_autofree char *tag = g_strdup_printf("[%s]", ticket->ref);
+	g_autoptr(GPtrArray) refs = g_ptr_array_new();
+	store_draft_new_t draft = {0};
+	gboolean auto_send;
+
+	r = catalogue_render(router->catalogue, job->decision->draft_kind, ticket->language,
+	                     context, error);
+	if (r == NULL)
+		return FALSE;
+	/* Every reply carries its reference, whatever the template says. */
+	subject = strstr(r->subject, tag) ? g_strdup(r->subject)
+	                                  : g_strdup_printf("%s %s", r->subject, tag);
+	for (guint i = 0; i < request->references->len; i++)
+		g_ptr_array_add(refs, g_ptr_array_index(request->references, i));
+	if (request->message_id != NULL)
+		g_ptr_array_add(refs, request->message_id);
+	g_ptr_array_add(refs, NULL);
+
+	auto_send = r->auto_send && r->missing->len == 0 &&
+	            config_kind_auto_send(router->config, job->decision->draft_kind);
+	draft.ticket_id = ticket->id;
+	draft.kind = job->decision->draft_kind;
+	draft.language = ticket->language;
+	draft.state = auto_send ? "approved" : "pending";
+	draft.approved_by = auto_send ? "policy (auto_send)" : NULL;
+	draft.to_address = ticket->requester_address;
+	draft.to_name = ticket->requester_name;
+	draft.subject = subject;
+	draft.body = r->body;
+	draft.in_reply_to = request->message_id;
+	draft.references = (const char *const *)refs->pdata;
+	draft.template_hash = r->hash;
+	draft.auto_submitted = TRUE;
+	job->result->draft_id = store_draft_insert(router->store, &draft, error);
+	return job->result->draft_id != 0;
+}
+
+static gboolean
+record_message(route_job_t *job, gint64 ticket_id, GError **error)
+{
+	const parser_request_t *req = job->request;
+	const router_origin_t *origin = job->origin;
+	g_autoptr(GPtrArray) refs = strv_view(req->references);
+	g_autoptr(GPtrArray) types = strv_view(req->request_types);
+	g_autofree char *internal = NULL;
+	g_autofree char *date = NULL;
+	store_message_t m = {0};
+	gint64 row;
+
+	if (origin && origin->internal_date)
+		internal = g_date_time_format_iso8601(origin->internal_date);
+	if (req->date != NULL)
+		date = g_date_time_format_iso8601(req->date);
+	m.direction = "in";
+	m.message_id = req->message_id;
+	m.sha256 = spool_file_sha256(job->raw);
+	m.raw_path = job->raw_path;
+	m.size = spool_file_size(job->raw);
+	m.mailbox = origin ? origin->mailbox : NULL;
+	m.uidvalidity = origin ? origin->uidvalidity : 0;
+	m.uid = origin ? origin->uid : 0;
+	m.internal_date = internal;
+	m.from_address = req->from_address;
+	m.from_name = req->from_name;
+	m.subject = req->subject;
+	m.date = date;
+	m.in_reply_to = req->in_reply_to;
+	m.references = (const char *const *)refs->pdata;
+	m.language = req->language;
+	m.request_types = (const char *const *)types->pdata;
+	m.is_auto = req->is_auto;
+	m.auto_reason = req->auto_reason;
+	m.problem = req->problem;
+	m.text = req->text;
+	m.ticket_id = ticket_id;
+	row = store_message_insert(job->router->store, &m, error);
+	if (row == 0)
+		return FALSE;
+	for (guint i = 0; i < req->attachments->len; i++) {
+		parser_attachment_t *a = g_ptr_array_index(req->attachments, i);
+		store_attachment_t sa = {0};
+
+		sa.message_row = row;
+		sa.ticket_id = ticket_id;
+		sa.filename = a->filename;
+		sa.declared_type = a->declared_type;
+		sa.content_type = a->content_type;
+		sa.sha256 = a->sha256;
+		sa.size = a->size;
+		sa.kind = kind_name(a->kind);
+		sa.reason = a->reason;
+		sa.spool_path = g_hash_table_lookup(job->kept, a);
+		if (store_attachment_insert(job->router->store, &sa, error) == 0)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+apply(route_job_t *job, GError **error)
+{
+	router_t *router = job->router;
+	store_t *store = router->store;
+	const router_decision_t *d = job->decision;
+	const parser_request_t *req = job->request;
+	const router_origin_t *origin = job->origin;
+	router_result_t *result = job->result;
+	g_autoptr(store_ticket_t) ticket = NULL;
+	gint64 ticket_id = d->ticket_id;
+
+	if (d->outcome == ROUTE_NEW_TICKET || d->outcome == ROUTE_TRIAGE) {
+		g_autoptr(GPtrArray) types = g_ptr_array_new();
+
+		ticket = g_new0(store_ticket_t, 1);
+		for (guint i = 0; i < req->request_types->len; i++)
+			g_ptr_array_add(types, g_strdup(g_ptr_array_index(req->request_types, i)));
+		g_ptr_array_add(types, NULL);
+		ticket->request_types = (char **)g_ptr_array_free(g_steal_pointer(&types), FALSE);
+		ticket->state = g_strdup(d->state);
+		ticket->requester_address = g_strdup(req->from_address);
+		ticket->requester_name = g_strdup(req->from_name);
+		ticket->language = g_strdup(req->language);
+		ticket->triage_reason = g_strdup(d->triage_reason);
+		ticket->created_at = g_date_time_format_iso8601(job->received);
+		if (!store_ticket_open(store, ticket, error))
+			return FALSE;
+		ticket_id = ticket->id;
+		result->ticket_ref = g_strdup(ticket->ref);
+	} else if (ticket_id > 0) {
+		ticket = store_ticket_get_by_id(store, ticket_id, error);
+		if (ticket == NULL)
+			return FALSE;
+		result->ticket_ref = g_strdup(ticket->ref);
+	}
+
+	if (d->outcome != ROUTE_DUPLICATE && !record_message(job, ticket_id, error))
+		return FALSE;
+
+	if (d->outcome == ROUTE_FOLLOW_UP) {
+		g_autofree char *detail = g_strdup_printf(
+		    "follow-up from %s%s", req->from_address ? req->from_address : "?",
+		    req->id_document_count ? " with an identity document" : "");
+		if (!store_ticket_event(store, ticket_id, "privacy-inbox", "message", detail, error))
+			return FALSE;
+		if (d->state != NULL &&
+		    !store_ticket_set_state(store, ticket_id, d->state, "privacy-inbox",
+		                            "identity document received", error))
+			return FALSE;
+	}
+	if (d->draft_kind != NULL && !draft_reply(job, ticket, error))
+		return FALSE;
+
+	if (origin != NULL && origin->mailbox != NULL) {
+		guint32 validity, last;
+		if (!store_mailbox_get(store, origin->mailbox, &validity, &last, error))
+			return FALSE;
+		if (validity != origin->uidvalidity || origin->uid > last) {
+			if (!store_mailbox_set(store, origin->mailbox, origin->uidvalidity,
+			                       MAX(origin->uid, validity == origin->uidvalidity ? last : 0),
+			                       error))
+				return FALSE;
+		}
+		if (!store_server_pending_add(store, origin->mailbox, origin->uidvalidity, origin->uid,
+		                              error))
+			return FALSE;
+	}
+	if (d->outcome != ROUTE_DUPLICATE) {
+		static const char *const names[] = {"ticket opened", "ticket opened for triage",
+		                                    "follow-up", "automatic mail", "duplicate"};
+		g_autofree char *detail = g_strdup_printf(
+		    "%s: Message-ID <%s>%s%s", names[d->outcome],
+		    req->message_id ? req->message_id : "none",
+		    req->auto_reason ? "; " : "", req->auto_reason ? req->auto_reason : "");
+		if (!store_audit(store, "privacy-inbox", "message received", result->ticket_ref,
+		                 detail, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static char *
+summarize(const router_decision_t *d, const parser_request_t *req, const router_result_t *r)
+{
+	const char *id = req && req->message_id ? req->message_id : "(no Message-ID)";
+
+	switch (d->outcome) {
+	case ROUTE_NEW_TICKET:
+		return g_strdup_printf("%s: opened %s (%s, %s), drafted %s", id, r->ticket_ref,
+		                       parser_request_primary_type(req), d->state, d->draft_kind);
+	case ROUTE_TRIAGE:
+		return g_strdup_printf("%s: opened %s for triage: %s", id, r->ticket_ref,
+		                       d->triage_reason);
+	case ROUTE_FOLLOW_UP:
+		return g_strdup_printf("%s: joined %s%s%s", id, r->ticket_ref,
+		                       d->state ? ", now " : "", d->state ? d->state : "");
+	case ROUTE_AUTO:
+		return g_strdup_printf("%s: automatic mail (%s), recorded without reply%s%s", id,
+		                       req->auto_reason ? req->auto_reason : "?",
+		                       r->ticket_ref ? " on " : "", r->ticket_ref ? r->ticket_ref : "");
+	default:
+		return g_strdup_printf("%s: already recorded, skipped", id);
+	}
+}
+
+gboolean
+router_route(router_t *router, spool_file_t *raw, const router_origin_t *origin,
+             router_result_t *result_out, GError **error)
+{
+	store_t *store = router->store;
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func((GDestroyNotify)spool_file_free);
+	g_autoptr(GHashTable) kept = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	g_autoptr(parser_request_t) request = NULL;
+	g_autoptr(store_ticket_t) thread = NULL;
+	g_autoptr(store_ticket_t) ref_ticket = NULL;
+	g_autoptr(GMimeStream) stream = NULL;
+	g_autoptr(GDateTime) now = pi_now();
+	g_autofree char *raw_path = NULL;
+	sink_ctx_t sink_ctx = {store, files};
+	parser_sink_t sink = {sink_open, sink_close, &sink_ctx};
+	router_facts_t facts = {0};
+	router_decision_t decision = {0};
+	route_job_t job = {0};
+	gint64 dup;
+	int fd;
+
+	memset(result_out, 0, sizeof(*result_out));
+	if (!spool_file_finish(raw, error))
+		return FALSE;
+
+	/* Parse from the spool file, so memory does not grow with its size. */
+	fd = open(spool_file_path(raw), O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		g_set_error(error, ROUTER_ERROR, PI_ERROR_FATAL, "cannot reopen %s: %s",
+		            spool_file_path(raw), g_strerror(errno));
+		return FALSE;
+	}
+	stream = g_mime_stream_fs_new(fd);
+	request = parser_parse_stream(router->parser, stream, &sink, error);
+	if (request == NULL)
+		return FALSE;
+
+	dup = store_message_find_duplicate(store, origin ? origin->mailbox : NULL,
+	                                   origin ? origin->uidvalidity : 0, origin ? origin->uid : 0,
+	                                   request->message_id, spool_file_sha256(raw), error);
+	if (dup < 0)
+		return FALSE;
+	facts.duplicate = dup > 0;
+	if (!facts.duplicate) {
+		if (!find_thread(store, request, &thread, error))
+			return FALSE;
+		if (request->ticket_ref != NULL) {
+			g_autoptr(GError) local = NULL;
+			ref_ticket = store_ticket_get(store, request->ticket_ref, &local);
+			if (ref_ticket == NULL && !g_error_matches(local, STORE_ERROR, PI_ERROR_NOT_FOUND)) {
+				g_propagate_error(error, g_steal_pointer(&local));
+				return FALSE;
+			}
+		}
+	}
+	facts.thread_ticket = thread;
+	facts.ref_ticket = ref_ticket;
+	router_decide(router->config, request, &facts, &decision);
+
+	/* Files first (content-addressed, so a retry after a crash finds them
+	 * in place), then the one transaction that makes them count. */
+	if (decision.outcome != ROUTE_DUPLICATE) {
+		raw_path = spool_file_keep(raw, "messages", error);
+		if (raw_path == NULL)
+			goto fail;
+		for (guint i = 0; i < request->attachments->len; i++) {
+			parser_attachment_t *a = g_ptr_array_index(request->attachments, i);
+			char *path;
+			if (a->kind != ATTACHMENT_ID_DOCUMENT || a->sink_data == NULL)
+				continue;
+			path = spool_file_keep(a->sink_data, "documents", error);
+			if (path == NULL)
+				goto fail;
+			g_hash_table_insert(kept, a, path);
+		}
+	}
+
+	job.router = router;
+	job.request = request;
+	job.decision = &decision;
+	job.origin = origin;
+	job.raw = raw;
+	job.raw_path = raw_path;
+	job.kept = kept;
+	job.received = origin && origin->internal_date ? origin->internal_date : now;
+	job.result = result_out;
+	if (!store_begin(store, error))
+		goto fail;
+	if (!apply(&job, error)) {
+		store_rollback(store);
+		router_result_clear(result_out);
+		goto fail;
+	}
+	if (!store_commit(store, error)) {
+		router_result_clear(result_out);
+		goto fail;
+	}
+	result_out->outcome = decision.outcome;
+	result_out->summary = summarize(&decision, request, result_out);
+	g_free(decision.triage_reason);
+	return TRUE;
+fail:
+	g_free(decision.triage_reason);
+	return FALSE;
+}

@@ -1,0 +1,297 @@
+/* db.c — opening the database, schema and migrations, transactions. */
+#include "store/store-private.h"
+
+#include <string.h>
+
+G_DEFINE_QUARK(privacy-inbox-store-error-quark, store_error)
+
+/* Each entry migrates from version i to i+1; never edit an entry once
+ * released: append a new one. */
+static const char *const migrations[] = {
+	/* 1: the first schema */
+	"CREATE TABLE mailboxes ("
+	"  name TEXT PRIMARY KEY,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  last_uid INTEGER NOT NULL DEFAULT 0,"
+	"  updated_at TEXT NOT NULL);"
+	"CREATE TABLE server_pending ("
+	"  mailbox TEXT NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	"  PRIMARY KEY (mailbox, uidvalidity, uid));"
+	"CREATE TABLE tickets ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ref TEXT NOT NULL UNIQUE,"
+	"  state TEXT NOT NULL,"
+	"  request_types TEXT NOT NULL DEFAULT '[]',"
+	"  requester_address TEXT, requester_name TEXT,"
+	"  language TEXT NOT NULL DEFAULT 'ja',"
+	"  triage_reason TEXT,"
+	"  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
+	"CREATE INDEX tickets_state ON tickets(state);"
+	"CREATE TABLE ticket_counters (year INTEGER PRIMARY KEY, last INTEGER NOT NULL);"
+	"CREATE TABLE ticket_events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  at TEXT NOT NULL, actor TEXT NOT NULL, kind TEXT NOT NULL, detail TEXT);"
+	"CREATE INDEX ticket_events_ticket ON ticket_events(ticket_id);"
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),"
+	"  message_id TEXT, sha256 TEXT NOT NULL, raw_path TEXT, size INTEGER NOT NULL,"
+	"  mailbox TEXT, uidvalidity INTEGER, uid INTEGER, internal_date TEXT,"
+	"  received_at TEXT NOT NULL,"
+	"  from_address TEXT, from_name TEXT, subject TEXT, date TEXT,"
+	"  in_reply_to TEXT, refs TEXT NOT NULL DEFAULT '[]',"
+	"  language TEXT, request_types TEXT NOT NULL DEFAULT '[]',"
+	"  is_auto INTEGER NOT NULL DEFAULT 0, auto_reason TEXT, problem TEXT, body_text TEXT,"
+	"  ticket_id INTEGER REFERENCES tickets(id),"
+	"  UNIQUE (mailbox, uidvalidity, uid));"
+	"CREATE INDEX messages_message_id ON messages(message_id);"
+	"CREATE INDEX messages_sha256 ON messages(sha256);"
+	"CREATE INDEX messages_ticket ON messages(ticket_id);"
+	"CREATE TABLE attachments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_row INTEGER NOT NULL REFERENCES messages(id),"
+	"  ticket_id INTEGER REFERENCES tickets(id),"
+	"  filename TEXT, declared_type TEXT, content_type TEXT, size INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL, kind TEXT NOT NULL, reason TEXT, spool_path TEXT);"
+	"CREATE INDEX attachments_ticket ON attachments(ticket_id);"
+	"CREATE TABLE drafts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  kind TEXT NOT NULL, language TEXT NOT NULL,"
+	"  state TEXT NOT NULL CHECK (state IN"
+	"    ('pending', 'approved', 'rejected', 'sent', 'failed')),"
+	"  to_address TEXT NOT NULL, to_name TEXT,"
+	"  subject TEXT NOT NULL, body TEXT NOT NULL,"
+	"  in_reply_to TEXT, refs TEXT NOT NULL DEFAULT '[]',"
+	"  message_id TEXT UNIQUE, template_hash TEXT,"
+	"  auto_submitted INTEGER NOT NULL DEFAULT 0,"
+	"  created_at TEXT NOT NULL, updated_at TEXT NOT NULL,"
+	"  edited_by TEXT, edited_at TEXT,"
+	"  approved_by TEXT, approved_at TEXT,"
+	"  rejected_by TEXT, rejected_at TEXT, reject_reason TEXT,"
+	"  attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, retry INTEGER NOT NULL DEFAULT 0,"
+	"  sending_since TEXT, sent_at TEXT);"
+	"CREATE INDEX drafts_state ON drafts(state);"
+	"CREATE TABLE audit ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
+	"  ticket_ref TEXT, detail TEXT,"
+	"  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);",
+};
+
+void
+store_set_error(store_t *store, GError **error, const char *what)
+{
+	int code = sqlite3_errcode(store->db);
+	int grade = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? PI_ERROR_TEMPORARY
+	                                                           : PI_ERROR_FATAL;
+
+	g_set_error(error, STORE_ERROR, grade, "database: %s: %s", what, sqlite3_errmsg(store->db));
+}
+
+sqlite3_stmt *
+store_prepare(store_t *store, const char *sql, GError **error)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	if (sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		store_set_error(store, error, "prepare");
+		return NULL;
+	}
+	return stmt;
+}
+
+gboolean
+store_step_done(store_t *store, sqlite3_stmt *stmt, const char *what, GError **error)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc != SQLITE_DONE) {
+		store_set_error(store, error, what);
+		sqlite3_reset(stmt);
+		return FALSE;
+	}
+	sqlite3_reset(stmt);
+	return TRUE;
+}
+
+void
+store_bind_text(sqlite3_stmt *stmt, int index, const char *text)
+{
+	if (text == NULL)
+		sqlite3_bind_null(stmt, index);
+	else
+		sqlite3_bind_text(stmt, index, text, -1, SQLITE_TRANSIENT);
+}
+
+char *
+store_column_dup(sqlite3_stmt *stmt, int column)
+{
+	const unsigned char *text = sqlite3_column_text(stmt, column);
+
+	return text ? g_strdup((const char *)text) : NULL;
+}
+
+char **
+store_json_to_strv(const char *json)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	GPtrArray *out = g_ptr_array_new();
+	JsonNode *root;
+
+	if (json != NULL && json_parser_load_from_data(parser, json, -1, NULL) &&
+	    (root = json_parser_get_root(parser)) != NULL && JSON_NODE_HOLDS_ARRAY(root)) {
+		JsonArray *array = json_node_get_array(root);
+		for (guint i = 0; i < json_array_get_length(array); i++) {
+			const char *s = json_array_get_string_element(array, i);
+			if (s != NULL)
+				g_ptr_array_add(out, g_strdup(s));
+		}
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+char *
+store_strv_to_json(const char *const *strv)
+{
+	g_autoptr(JsonBuilder) builder = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+
+	json_builder_begin_array(builder);
+	for (const char *const *s = strv; s && *s; s++)
+		json_builder_add_string_value(builder, *s);
+	json_builder_end_array(builder);
+	root = json_builder_get_root(builder);
+	return json_to_string(root, FALSE);
+}
+
+static gboolean
+exec(store_t *store, const char *sql, GError **error)
+{
+	char *message = NULL;
+
+	if (sqlite3_exec(store->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+		int code = sqlite3_errcode(store->db);
+		g_set_error(error, STORE_ERROR,
+		            code == SQLITE_BUSY || code == SQLITE_LOCKED ? PI_ERROR_TEMPORARY
+		                                                         : PI_ERROR_FATAL,
+		            "database: %s", message ? message : sqlite3_errstr(code));
+		sqlite3_free(message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+migrate(store_t *store, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, "PRAGMA user_version", error);
+	int version;
+
+	if (stmt == NULL)
+		return FALSE;
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		store_set_error(store, error, "schema version");
+		return FALSE;
+	}
+	version = sqlite3_column_int(stmt, 0);
+	if (version > (int)G_N_ELEMENTS(migrations)) {
+		g_set_error(error, STORE_ERROR, PI_ERROR_FATAL,
+		            "database schema version %d is newer than this program (%d)", version,
+		            (int)G_N_ELEMENTS(migrations));
+		return FALSE;
+	}
+	for (int v = version; v < (int)G_N_ELEMENTS(migrations); v++) {
+		g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", v + 1);
+		if (!store_begin(store, error))
+			return FALSE;
+		if (!exec(store, migrations[v], error) || !exec(store, bump, error)) {
+			store_rollback(store);
+			g_prefix_error(error, "migrating to schema %d: ", v + 1);
+			return FALSE;
+		}
+		if (!store_commit(store, error))
+			return FALSE;
+		g_info("database schema migrated to version %d", v + 1);
+	}
+	return TRUE;
+}
+
+store_t *
+store_open(const char *db_path, const char *spool_dir, GError **error)
+{
+	g_autoptr(store_t) store = g_new0(store_t, 1);
+	g_autofree char *db_dir = g_path_get_dirname(db_path);
+	int rc;
+
+	if (!g_file_test(db_dir, G_FILE_TEST_IS_DIR) && !pi_ensure_dir(db_dir, 0700, error))
+		return NULL;
+	rc = sqlite3_open_v2(db_path, &store->db,
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+	                     NULL);
+	if (rc != SQLITE_OK) {
+		g_set_error(error, STORE_ERROR, PI_ERROR_FATAL, "cannot open database %s: %s",
+		            db_path, store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
+		return NULL;
+	}
+	sqlite3_busy_timeout(store->db, 10000);
+	sqlite3_extended_result_codes(store->db, 0);
+	if (!exec(store, "PRAGMA journal_mode = WAL", error) ||
+	    !exec(store, "PRAGMA synchronous = FULL", error) ||
+	    !exec(store, "PRAGMA foreign_keys = ON", error)) {
+		g_prefix_error(error, "%s: ", db_path);
+		return NULL;
+	}
+	if (!migrate(store, error)) {
+		g_prefix_error(error, "%s: ", db_path);
+		return NULL;
+	}
+	store->spool = g_canonicalize_filename(spool_dir, NULL);
+	if (!pi_ensure_dir(store->spool, 0700, error))
+		return NULL;
+	return g_steal_pointer(&store);
+}
+
+void
+store_free(store_t *store)
+{
+	if (store == NULL)
+		return;
+	if (store->in_transaction)
+		store_rollback(store);
+	if (store->db != NULL)
+		sqlite3_close(store->db);
+	g_free(store->spool);
+	g_free(store);
+}
+
+gboolean
+store_begin(store_t *store, GError **error)
+{
+	g_return_val_if_fail(!store->in_transaction, FALSE);
+	if (!exec(store, "BEGIN IMMEDIATE", error))
+		return FALSE;
+	store->in_transaction = TRUE;
+	return TRUE;
+}
+
+gboolean
+store_commit(store_t *store, GError **error)
+{
+	if (!exec(store, "COMMIT", error)) {
+		store_rollback(store);
+		return FALSE;
+	}
+	store->in_transaction = FALSE;
+	return TRUE;
+}
+
+void
+store_rollback(store_t *store)
+{
+	if (sqlite3_get_autocommit(store->db) == 0)
+		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
+	store->in_transaction = FALSE;
+}
