@@ -40,6 +40,14 @@ ifeq ($(CI),1)
 WERROR := -Werror
 endif
 
+# Rebuild everything when the flags change (CI=1, SANITIZE=1, OPT=…).
+FLAGS_TEXT  = $(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) $(PKG_LIBS)
+FLAGS_STAMP = $(BUILD)/flags.stamp
+ifneq ($(FLAGS_TEXT),$(file <$(FLAGS_STAMP)))
+$(shell mkdir -p $(BUILD))
+$(file >$(FLAGS_STAMP),$(FLAGS_TEXT))
+endif
+
 # Modules in link order (a module may only use those after it).
 MODULES := router fetcher sender parser templates store common
 # What each module's unit tests link besides the module itself.
@@ -75,20 +83,20 @@ define module_rules
 $(call lib,$(1)): $(call objs,$(1))
 	@mkdir -p $$(@D)
 	rm -f $$@ && ar rcs $$@ $$^
-$(BUILD)/obj/$(1)/%.o: $(1)/%.c
+$(BUILD)/obj/$(1)/%.o: $(1)/%.c $(FLAGS_STAMP)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_ALL) -DG_LOG_DOMAIN='"$(1)"' -c -o $$@ $$<
-$(BUILD)/tests/$(1)/%: tests/$(1)/%.c $(call lib,$(1)) $(foreach d,$($(1)_DEPS),$(call lib,$(d))) $(TEST_SUPPORT_OBJS)
+$(BUILD)/tests/$(1)/%: tests/$(1)/%.c $(FLAGS_STAMP) $(call lib,$(1)) $(foreach d,$($(1)_DEPS),$(call lib,$(d))) $(TEST_SUPPORT_OBJS)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CFLAGS_ALL) -DG_LOG_DOMAIN='"test"' -DPI_SRCDIR='"$(CURDIR)"' -o $$@ $$< $(TEST_SUPPORT_OBJS) \
 	    $(call lib,$(1)) $(foreach d,$($(1)_DEPS),$(call lib,$(d))) $$(LDFLAGS_ALL) $(PKG_LIBS)
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
 
-$(BUILD)/obj/cli/%.o: cli/%.c
+$(BUILD)/obj/cli/%.o: cli/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -DG_LOG_DOMAIN='"privacy-inbox"' -c -o $@ $<
-$(BUILD)/obj/tests/lib/%.o: tests/lib/%.c
+$(BUILD)/obj/tests/lib/%.o: tests/lib/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -DG_LOG_DOMAIN='"test"' -DPI_SRCDIR='"$(CURDIR)"' -c -o $@ $<
 

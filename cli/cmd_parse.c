@@ -64,13 +64,15 @@ cmd_parse(cli_t *cli, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		g_autoptr(GMimeStream) stream = NULL;
 		g_autoptr(parser_request_t) request = NULL;
-		int fd = g_str_equal(argv[i], "-") ? dup(0) : open(argv[i], O_RDONLY | O_CLOEXEC);
+		gboolean from_stdin = g_str_equal(argv[i], "-");
+		int fd = from_stdin ? dup(0) : open(argv[i], O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0) {
 			status = cli_failf("%s: %s", argv[i], g_strerror(errno));
 			continue;
 		}
-		stream = g_mime_stream_fs_new(fd);
+		/* A pipe cannot seek: GMime has a stream made for it. */
+		stream = from_stdin ? g_mime_stream_pipe_new(fd) : g_mime_stream_fs_new(fd);
 		request = parser_parse_stream(parser, stream, NULL, &error);
 		if (request == NULL) {
 			status = cli_failf("%s: %s", argv[i], error->message);

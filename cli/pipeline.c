@@ -285,6 +285,9 @@ send_one(pipeline_t *p, store_draft_t *d, pipeline_stats_t *stats, GError **erro
 	g_autoptr(spool_file_t) copy = NULL;
 	g_autoptr(GMimeStream) stream = NULL;
 	g_autofree char *copy_path = NULL;
+	g_autoptr(GDateTime) utc_now = pi_now();
+	/* Date: in the organization's time zone (+0900), whatever the host's. */
+	g_autoptr(GDateTime) now = g_date_time_to_timezone(utc_now, p->config->policy.timezone);
 	sender_mail_t mail = {0};
 
 	if (!store_outbox_begin(p->store, d->id, message_id, error))
@@ -297,6 +300,7 @@ send_one(pipeline_t *p, store_draft_t *d, pipeline_stats_t *stats, GError **erro
 	mail.in_reply_to = d->in_reply_to;
 	mail.references = (const char *const *)d->references;
 	mail.auto_submitted = d->auto_submitted;
+	mail.date = now;
 	message = sender_build(smtp, &mail, &send_error);
 
 	/* Keep the exact bytes sent, for the ticket's record. */

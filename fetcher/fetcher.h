@@ -14,6 +14,9 @@
  * PI_ERROR_TEMPORARY for network trouble and timeouts, PI_ERROR_AUTH for a
  * refused login, PI_ERROR_TLS for a refused certificate or failed handshake,
  * PI_ERROR_FATAL for a missing mailbox or a server without what we need.
+ * After a network error (or a sink that stopped a fetch halfway) the
+ * connection is in an unknown state: every later call fails with
+ * PI_ERROR_TEMPORARY; free the fetcher and connect again.
  */
 #pragma once
 
@@ -40,7 +43,8 @@ typedef struct {
 /* Receives fetched messages.  For each message, chunk() is called with its
  * bytes in order (possibly zero times for an empty message), then done() with
  * the message's UID, size and INTERNALDATE.  Returning FALSE from either stops
- * the fetch with that error. */
+ * the fetch with that error.  When a fetch fails, the message in progress may
+ * have had chunks without its done(): the sink discards them. */
 typedef struct {
 	gboolean (*chunk)(const char *data, gsize len, gpointer user_data, GError **error);
 	gboolean (*done)(const fetcher_message_t *message, gpointer user_data, GError **error);
@@ -71,8 +75,10 @@ gboolean fetcher_fetch(fetcher_t *fetcher, const guint32 *uids, guint n,
 
 /* Mark the N messages UIDS processed as the configuration says: MOVE to
  * processed_mailbox (COPY + STORE \Deleted + UID EXPUNGE when the server has
- * no MOVE; plain EXPUNGE only when it has no UIDPLUS either), creating that
- * mailbox if it is missing; or, with processed_action = flag, STORE
- * +FLAGS (processed_flag).  UIDs no longer in the mailbox are not an error. */
+ * no MOVE; plain EXPUNGE only when it has no UIDPLUS either — which also
+ * expunges every other message someone flagged \Deleted in the mailbox),
+ * creating that mailbox if it is missing; or, with processed_action = flag,
+ * STORE +FLAGS (processed_flag).  UIDs no longer in the mailbox are not an
+ * error. */
 gboolean fetcher_mark_processed(fetcher_t *fetcher, const guint32 *uids, guint n,
                                 GError **error);

@@ -3,10 +3,32 @@
  * `security = none`; AUTH when a user is configured).  No SQL here: the
  * outbox lives in the store and the command layer wires the two.
  *
+ * The command layer calls g_mime_init() and curl_global_init() once at
+ * start-up (neither is thread-safe); this module never does.
+ *
  * Errors (SENDER_ERROR): PI_ERROR_TEMPORARY for network trouble, timeouts
  * and 4xx replies (retry later); PI_ERROR_PERMANENT for 5xx replies (the
  * message carries the server's answer); PI_ERROR_AUTH; PI_ERROR_TLS;
  * PI_ERROR_FATAL for configuration problems.
+ * A 530 or 535 reply (authentication required/refused) is PI_ERROR_AUTH.
+ * PI_ERROR_MESSAGE when this mail cannot be built (bad recipient address,
+ * text that is not UTF-8, an attachment missing from disk).
+ *
+ * Charsets.  With `charset = utf-8` headers are RFC 2047 "=?UTF-8?B?…?="
+ * (fine print in sender/encode.c) and the body is text/plain; charset=UTF-8,
+ * 7bit when it is pure ASCII, else base64: Japanese is the normal case and every kana/kanji is three 8-bit
+ * octets, so quoted-printable would triple the size and still be unreadable,
+ * while base64 costs a third more and survives any relay.
+ * With `charset = iso-2022-jp` headers are "=?ISO-2022-JP?B?…?=" and the body
+ * ISO-2022-JP 7bit (RFC 1468, every line ending in ASCII).  Characters
+ * Windows users type for JIS characters (～ ∥ － ￠ ￡ ￢ —) are sent as those
+ * JIS characters (〜 ‖ − ¢ £ ¬ ―).  When any text of the mail (subject,
+ * names, body) holds a character ISO-2022-JP cannot (①, ㈱, Ⅲ, 髙, emoji,
+ * half-width kana…) or a body line would pass 998 octets, the WHOLE message
+ * goes out as UTF-8 instead (logged at info level): nothing is ever dropped
+ * or replaced by '?'.  Attachment file names are always RFC 2231 UTF-8.
+ * Header text (names, subject) passes through pi_header_sanitize(), so CR/LF
+ * in it can never start a new header.
  */
 #pragma once
 
@@ -48,6 +70,12 @@ GMimeMessage *sender_build(const smtp_config_t *config, const sender_mail_t *mai
                            GError **error);
 
 /* Send MESSAGE to ENVELOPE_TO (the RCPT TO address) from the address in
- * config->from.  On success the server accepted the message (250). */
+ * config->from.  On success the server accepted the message (250).
+ * The message is serialized with CRLF line ends into an unlinked temporary
+ * file (g_get_tmp_dir()) and streamed from there.  The server certificate and
+ * host name are always verified (against config->ca_file alone when set, else
+ * the system store).  Every wait is bounded by config->timeout_seconds: the
+ * connection, each server reply, and any stall of the upload.
+ * MESSAGE is borrowed; its attachment files are read again on every call. */
 gboolean sender_send(const smtp_config_t *config, GMimeMessage *message,
                      const char *envelope_to, GError **error);

@@ -68,6 +68,14 @@ run_row(gconstpointer data)
 	router_facts_t facts = {0};
 	router_decision_t d;
 	g_auto(GStrv) types = g_strsplit(row->types, ";", -1);
+	/* Owned copies: the structs hold non-const strings. */
+	g_autofree char *from = g_strdup(row->from);
+	g_autofree char *problem = g_strdup(row->problem);
+	g_autofree char *thread_state = g_strdup(row->thread_state);
+	g_autofree char *ref_state = g_strdup(row->ref_state);
+	g_autofree char *ref_requester = g_strdup(row->ref_requester);
+	char thread_ref[] = "PRV-2026-000007", ref_ref[] = "PRV-2026-000009";
+	char requester[] = "a@x.jp";
 
 	request.request_types = g_ptr_array_new();
 	for (char **t = types; *t; t++)
@@ -77,22 +85,22 @@ run_row(gconstpointer data)
 	request.attachments = g_ptr_array_new();
 	request.id_document_count = row->id_documents;
 	request.is_auto = row->is_auto;
-	request.from_address = (char *)(gsize)row->from;
-	request.problem = (char *)(gsize)row->problem;
+	request.from_address = from;
+	request.problem = problem;
 
 	facts.duplicate = row->duplicate;
 	if (row->thread_state) {
 		thread.id = 7;
-		thread.ref = "PRV-2026-000007";
-		thread.state = (char *)(gsize)row->thread_state;
-		thread.requester_address = "a@x.jp";
+		thread.ref = thread_ref;
+		thread.state = thread_state;
+		thread.requester_address = requester;
 		facts.thread_ticket = &thread;
 	}
 	if (row->ref_requester) {
 		ref.id = 9;
-		ref.ref = "PRV-2026-000009";
-		ref.state = (char *)(gsize)row->ref_state;
-		ref.requester_address = (char *)(gsize)row->ref_requester;
+		ref.ref = ref_ref;
+		ref.state = ref_state;
+		ref.requester_address = ref_requester;
 		facts.ref_ticket = &ref;
 	}
 
