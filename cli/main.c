@@ -40,49 +40,55 @@ int
 main(int argc, char **argv)
 {
 	cli_t cli = {0};
-	int i = 1;
-	int status;
+	gboolean version = FALSE;
+	gboolean help = FALSE;
+	const GOptionEntry entries[] = {
+		{"config", 0, 0, G_OPTION_ARG_FILENAME, &cli.config_path,
+		 "configuration file (default: $PRIVACY_INBOX_CONFIG)", "FILE"},
+		{"version", 0, 0, G_OPTION_ARG_NONE, &version, "print the version", NULL},
+		{"help", 'h', 0, G_OPTION_ARG_NONE, &help, "show this help", NULL},
+		G_OPTION_ENTRY_NULL,
+	};
+	g_autoptr(GOptionContext) context = g_option_context_new("COMMAND [OPTIONS]");
+	g_autoptr(GError) error = NULL;
+	int status = -1;
 
 	setlocale(LC_ALL, "");
-	g_mime_init();
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-
-	/* Global options stand before the command word. */
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-			g_free(cli.config_path);
-			cli.config_path = g_strdup(argv[++i]);
-		} else if (g_str_has_prefix(argv[i], "--config=")) {
-			g_free(cli.config_path);
-			cli.config_path = g_strdup(argv[i] + strlen("--config="));
-		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			print_help(stdout);
-			return EXIT_OK;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("privacy-inbox %s\n", PI_VERSION);
-			return EXIT_OK;
-		} else {
-			g_printerr("privacy-inbox: unknown option %s\n", argv[i]);
-			print_help(stderr);
-			return EXIT_USAGE;
-		}
+	/* Global options stand before the command word; everything after it
+	 * belongs to the command (strict POSIX: stop at the first non-option). */
+	g_option_context_set_strict_posix(context, TRUE);
+	g_option_context_set_help_enabled(context, FALSE);
+	g_option_context_add_main_entries(context, entries, NULL);
+	if (!g_option_context_parse(context, &argc, &argv, &error)) {
+		g_printerr("privacy-inbox: %s\n", error->message);
+		print_help(stderr);
+		return EXIT_USAGE;
 	}
-	if (i >= argc) {
+	if (help) {
+		print_help(stdout);
+		return EXIT_OK;
+	}
+	if (version) {
+		printf("privacy-inbox %s\n", PI_VERSION);
+		return EXIT_OK;
+	}
+	if (argc < 2) {
 		print_help(stderr);
 		return EXIT_USAGE;
 	}
 	if (cli.config_path == NULL && g_getenv("PRIVACY_INBOX_CONFIG") != NULL)
 		cli.config_path = g_strdup(g_getenv("PRIVACY_INBOX_CONFIG"));
 
-	status = -1;
+	g_mime_init();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
 	for (const cli_subcommand_t *c = commands; c->name; c++) {
-		if (strcmp(c->name, argv[i]) == 0) {
-			status = c->run(&cli, argc - i, argv + i);
+		if (strcmp(c->name, argv[1]) == 0) {
+			status = c->run(&cli, argc - 1, argv + 1);
 			break;
 		}
 	}
 	if (status < 0) {
-		g_printerr("privacy-inbox: unknown command \"%s\"\n", argv[i]);
+		g_printerr("privacy-inbox: unknown command \"%s\"\n", argv[1]);
 		print_help(stderr);
 		status = EXIT_USAGE;
 	}

@@ -21,6 +21,7 @@
 #include <gmime/gmime.h>
 #include <sqlite3.h>
 #include <curl/curl.h>
+#include <json-glib/json-glib.h>
 
 typedef enum {
 	PI_ERROR_MESSAGE = 1,
@@ -86,6 +87,10 @@ gboolean pi_fsync_dir(const char *dir, GError **error);
 /* Remove CR, LF and other control characters (keeps TAB as a space) so the
  * value is safe to place in a mail header.  Returns a new string. */
 char *pi_header_sanitize(const char *value);
+
+/* Add MEMBER to the object being built: VALUE as a string, or null when
+ * VALUE is NULL. */
+void pi_json_add_string(JsonBuilder *builder, const char *member, const char *value);
 
 /* TRUE when the UTF-8 text contains Japanese script (kana, kanji, full-width forms). */
 gboolean pi_text_has_japanese(const char *utf8);

@@ -164,3 +164,13 @@ pi_text_has_japanese(const char *utf8)
 	}
 	return FALSE;
 }
+
+void
+pi_json_add_string(JsonBuilder *builder, const char *member, const char *value)
+{
+	json_builder_set_member_name(builder, member);
+	if (value != NULL)
+		json_builder_add_string_value(builder, value);
+	else
+		json_builder_add_null_value(builder);
+}

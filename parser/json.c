@@ -1,18 +1,8 @@
 /* json.c — the object `privacy-inbox parse --json` prints. */
 #include "parser/parser-internal.h"
 
-static void
-add_string_or_null(JsonBuilder *b, const char *member, const char *value)
-{
-	json_builder_set_member_name(b, member);
-	if (value != NULL)
-		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
-}
-
-static const char *
-kind_name(attachment_kind_t kind)
+const char *
+parser_attachment_kind_name(attachment_kind_t kind)
 {
 	switch (kind) {
 	case ATTACHMENT_ID_DOCUMENT:
@@ -29,14 +19,14 @@ static void
 add_attachment(JsonBuilder *b, const parser_attachment_t *a, gboolean full)
 {
 	json_builder_begin_object(b);
-	add_string_or_null(b, "filename", a->filename);
-	add_string_or_null(b, "content_type", a->content_type);
+	pi_json_add_string(b, "filename", a->filename);
+	pi_json_add_string(b, "content_type", a->content_type);
 	json_builder_set_member_name(b, "size");
 	json_builder_add_int_value(b, (gint64)a->size);
-	add_string_or_null(b, "sha256", a->sha256);
+	pi_json_add_string(b, "sha256", a->sha256);
 	if (full) {
-		add_string_or_null(b, "kind", kind_name(a->kind));
-		add_string_or_null(b, "reason", a->reason);
+		pi_json_add_string(b, "kind", parser_attachment_kind_name(a->kind));
+		pi_json_add_string(b, "reason", a->reason);
 	}
 	json_builder_end_object(b);
 }
@@ -48,22 +38,22 @@ parser_request_to_json(const parser_request_t *r)
 
 	g_return_val_if_fail(r != NULL, NULL);
 	json_builder_begin_object(b);
-	add_string_or_null(b, "message_id", r->message_id);
+	pi_json_add_string(b, "message_id", r->message_id);
 	json_builder_set_member_name(b, "from");
 	json_builder_begin_object(b);
-	add_string_or_null(b, "name", r->from_name);
-	add_string_or_null(b, "address", r->from_address);
+	pi_json_add_string(b, "name", r->from_name);
+	pi_json_add_string(b, "address", r->from_address);
 	json_builder_end_object(b);
-	add_string_or_null(b, "subject", r->subject ? r->subject : "");
+	pi_json_add_string(b, "subject", r->subject ? r->subject : "");
 	if (r->date != NULL) {
 		g_autofree char *iso = g_date_time_format(
 		    r->date, g_date_time_get_utc_offset(r->date) == 0 ? "%Y-%m-%dT%H:%M:%SZ"
 		                                                      : "%Y-%m-%dT%H:%M:%S%:z");
-		add_string_or_null(b, "date", iso);
+		pi_json_add_string(b, "date", iso);
 	} else {
-		add_string_or_null(b, "date", NULL);
+		pi_json_add_string(b, "date", NULL);
 	}
-	add_string_or_null(b, "language", r->language);
+	pi_json_add_string(b, "language", r->language);
 	json_builder_set_member_name(b, "request_types");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < r->request_types->len; i++)
@@ -71,15 +61,15 @@ parser_request_to_json(const parser_request_t *r)
 	json_builder_end_array(b);
 	json_builder_set_member_name(b, "is_auto");
 	json_builder_add_boolean_value(b, r->is_auto);
-	add_string_or_null(b, "auto_reason", r->auto_reason);
-	add_string_or_null(b, "in_reply_to", r->in_reply_to);
+	pi_json_add_string(b, "auto_reason", r->auto_reason);
+	pi_json_add_string(b, "in_reply_to", r->in_reply_to);
 	json_builder_set_member_name(b, "references");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < r->references->len; i++)
 		json_builder_add_string_value(b, r->references->pdata[i]);
 	json_builder_end_array(b);
-	add_string_or_null(b, "ticket_ref", r->ticket_ref);
-	add_string_or_null(b, "text", r->text ? r->text : "");
+	pi_json_add_string(b, "ticket_ref", r->ticket_ref);
+	pi_json_add_string(b, "text", r->text ? r->text : "");
 	json_builder_set_member_name(b, "id_documents");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < r->attachments->len; i++) {
@@ -93,7 +83,7 @@ parser_request_to_json(const parser_request_t *r)
 	for (guint i = 0; i < r->attachments->len; i++)
 		add_attachment(b, r->attachments->pdata[i], TRUE);
 	json_builder_end_array(b);
-	add_string_or_null(b, "problem", r->problem);
+	pi_json_add_string(b, "problem", r->problem);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }

@@ -104,5 +104,8 @@ const char *parser_request_primary_type(const parser_request_t *request);
  * README.md).  Caller frees with json_node_unref(). */
 JsonNode *parser_request_to_json(const parser_request_t *request);
 
+/* "id_document", "other" or "rejected": the name of KIND in JSON and SQL. */
+const char *parser_attachment_kind_name(attachment_kind_t kind);
+
 /* Find "PRV-YYYY-NNNNNN" in TEXT; caller frees with g_free(); NULL if none. */
 char *parser_find_ticket_ref(const char *text);

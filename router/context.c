@@ -41,14 +41,12 @@ format_yen(guint amount)
 	return g_string_free(out, FALSE);
 }
 
+/* Empty strings become null, so a template's {{#x}} section and the
+ * missing-variable check treat "" and absent alike. */
 static void
 set_string(JsonBuilder *b, const char *name, const char *value)
 {
-	json_builder_set_member_name(b, name);
-	if (value != NULL && *value != '\0')
-		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
+	pi_json_add_string(b, name, value != NULL && *value != '\0' ? value : NULL);
 }
 
 JsonNode *

@@ -68,23 +68,11 @@ static gboolean
 sink_close(gpointer user_data, parser_attachment_t *attachment, GError **error)
 {
 	(void)user_data;
-	/* Only ID documents are kept (after parsing, see keep_documents()). */
+	/* Only ID documents are kept: router_route() moves them into place
+	 * after parsing; every other sink file is deleted when freed. */
 	if (attachment->kind != ATTACHMENT_ID_DOCUMENT || attachment->sink_data == NULL)
 		return TRUE;
 	return spool_file_finish(attachment->sink_data, error);
-}
-
-static const char *
-kind_name(attachment_kind_t kind)
-{
-	switch (kind) {
-	case ATTACHMENT_ID_DOCUMENT:
-		return "id_document";
-	case ATTACHMENT_REJECTED:
-		return "rejected";
-	default:
-		return "other";
-	}
 }
 
 /* ---- facts ------------------------------------------------------------ */
@@ -235,7 +223,7 @@ record_message(route_job_t *job, gint64 ticket_id, GError **error)
 		sa.content_type = a->content_type;
 		sa.sha256 = a->sha256;
 		sa.size = a->size;
-		sa.kind = kind_name(a->kind);
+		sa.kind = parser_attachment_kind_name(a->kind);
 		sa.reason = a->reason;
 		sa.spool_path = g_hash_table_lookup(job->kept, a);
 		if (store_attachment_insert(job->router->store, &sa, error) == 0)

@@ -374,13 +374,8 @@ store_draft_to_json(const store_draft_t *d)
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "id");
 	json_builder_add_int_value(b, d->id);
-	for (gsize i = 0; i < G_N_ELEMENTS(strings); i++) {
-		json_builder_set_member_name(b, strings[i].name);
-		if (strings[i].value != NULL)
-			json_builder_add_string_value(b, strings[i].value);
-		else
-			json_builder_add_null_value(b);
-	}
+	for (gsize i = 0; i < G_N_ELEMENTS(strings); i++)
+		pi_json_add_string(b, strings[i].name, strings[i].value);
 	json_builder_set_member_name(b, "attempts");
 	json_builder_add_int_value(b, d->attempts);
 	json_builder_set_member_name(b, "retry");

@@ -212,16 +212,6 @@ store_ticket_set_state(store_t *store, gint64 ticket_id, const char *state, cons
 /* ---- JSON -------------------------------------------------------------- */
 
 static void
-add_string_or_null(JsonBuilder *b, const char *member, const char *value)
-{
-	json_builder_set_member_name(b, member);
-	if (value != NULL)
-		json_builder_add_string_value(b, value);
-	else
-		json_builder_add_null_value(b);
-}
-
-static void
 add_strv(JsonBuilder *b, const char *member, char **values)
 {
 	json_builder_set_member_name(b, member);
@@ -292,15 +282,15 @@ store_ticket_to_json(store_t *store, const store_ticket_t *t, gboolean full, GEr
 	guint id_documents = 0;
 
 	json_builder_begin_object(b);
-	add_string_or_null(b, "ref", t->ref);
-	add_string_or_null(b, "state", t->state);
+	pi_json_add_string(b, "ref", t->ref);
+	pi_json_add_string(b, "state", t->state);
 	add_strv(b, "request_types", t->request_types);
-	add_string_or_null(b, "requester", t->requester_address);
-	add_string_or_null(b, "requester_name", t->requester_name);
-	add_string_or_null(b, "language", t->language);
-	add_string_or_null(b, "triage_reason", t->triage_reason);
-	add_string_or_null(b, "created_at", t->created_at);
-	add_string_or_null(b, "updated_at", t->updated_at);
+	pi_json_add_string(b, "requester", t->requester_address);
+	pi_json_add_string(b, "requester_name", t->requester_name);
+	pi_json_add_string(b, "language", t->language);
+	pi_json_add_string(b, "triage_reason", t->triage_reason);
+	pi_json_add_string(b, "created_at", t->created_at);
+	pi_json_add_string(b, "updated_at", t->updated_at);
 	{
 		g_autoptr(sqlite3_stmt) stmt = store_prepare(
 		    store,
