@@ -34,7 +34,10 @@ first_token(const char *value)
 static char *
 reason(const char *name, const char *value)
 {
-	g_autofree char *v = g_strndup(value ? value : "", 80);
+	g_autofree char *v = g_strdup(value ? value : "");
+
+	if (g_utf8_strlen(v, -1) > 80) /* cut on a character, never inside one */
+		*g_utf8_offset_to_pointer(v, 80) = '\0';
 	return *v ? g_strdup_printf("%s: %s", name, v) : g_strdup(name);
 }
 

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <uchardet.h>
 
 #define REPLACEMENT "\xef\xbf\xbd"
 
@@ -69,6 +70,46 @@ parser_charset_is_japanese(const char *charset)
 	return f == FAM_JIS || f == FAM_SJIS || f == FAM_EUC;
 }
 
+/* Converters are kept open, per thread: opening one loads a gconv module
+ * (dlopen), and a parse converts dozens of headers and parts.  Charset
+ * names come from the mail, so only the first CACHE_MAX are kept. */
+#define CACHE_MAX 32
+
+static void
+converter_close(gpointer cd)
+{
+	if ((GIConv)cd != (GIConv)-1)
+		g_iconv_close((GIConv)cd);
+}
+
+static GPrivate converters = G_PRIVATE_INIT((GDestroyNotify)g_hash_table_unref);
+
+/* A converter from FROM to UTF-8, reset; (GIConv)-1 when iconv does not
+ * know FROM.  *OWNED_OUT: the caller must close it (not cached). */
+static GIConv
+converter_get(const char *from, gboolean *owned_out)
+{
+	GHashTable *table = g_private_get(&converters);
+	gpointer cd;
+
+	*owned_out = FALSE;
+	if (table == NULL) {
+		table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, converter_close);
+		g_private_set(&converters, table);
+	}
+	if (g_hash_table_lookup_extended(table, from, NULL, &cd)) {
+		if ((GIConv)cd != (GIConv)-1)
+			g_iconv((GIConv)cd, NULL, NULL, NULL, NULL);
+		return (GIConv)cd;
+	}
+	cd = (gpointer)g_iconv_open("UTF-8", from);
+	if (g_hash_table_size(table) < CACHE_MAX)
+		g_hash_table_insert(table, g_strdup(from), cd);
+	else
+		*owned_out = TRUE;
+	return (GIConv)cd;
+}
+
 /* Convert with iconv, appending to OUT; undecodable bytes become U+FFFD and
  * are counted.  G_MAXUINT when iconv does not know FROM. */
 static guint
@@ -78,7 +119,8 @@ iconv_append(const char *from, const char *data, gsize len, GString *out)
 		const char *c;
 		char *m;
 	} in = {data};
-	GIConv cd = g_iconv_open("UTF-8", from);
+	gboolean owned;
+	GIConv cd = converter_get(from, &owned);
 	gsize inleft = len;
 	guint errors = 0;
 	char buf[4096];
@@ -105,7 +147,8 @@ iconv_append(const char *from, const char *data, gsize len, GString *out)
 		g_iconv(cd, NULL, NULL, &o, &oleft);
 		g_string_append_len(out, buf, (gssize)(o - buf));
 	}
-	g_iconv_close(cd);
+	if (owned)
+		g_iconv_close(cd);
 	return errors;
 }
 
@@ -350,6 +393,26 @@ best_candidate(const candidate_t *c, gsize n)
 	return best;
 }
 
+/* What uchardet makes of DATA; NULL when it cannot tell.  Caller frees. */
+static char *
+detect_charset(const char *data, gsize len)
+{
+	uchardet_t ud = uchardet_new();
+	const char *name;
+	char *out = NULL;
+
+	if (ud == NULL)
+		return NULL;
+	if (uchardet_handle_data(ud, data, MIN(len, (gsize)65536)) == 0) {
+		uchardet_data_end(ud);
+		name = uchardet_get_charset(ud);
+		if (name != NULL && *name != '\0' && g_ascii_strcasecmp(name, "ASCII") != 0)
+			out = g_strdup(name);
+	}
+	uchardet_delete(ud);
+	return out;
+}
+
 char *
 parser_charset_decode(const char *data, gsize len, const char *declared, const char **used_out,
                       guint *errors_out)
@@ -357,7 +420,7 @@ parser_charset_decode(const char *data, gsize len, const char *declared, const c
 	static const char *const fallbacks[] = {"UTF-8", "CP932", "EUC-JP-MS", "ISO-2022-JP"};
 	family_t fam = charset_family(declared);
 	gboolean has_8bit = FALSE, has_esc = FALSE;
-	candidate_t c[8] = {{0}};
+	candidate_t c[12] = {{0}};
 	gsize n = 0, best;
 
 	if (data == NULL)
@@ -408,7 +471,49 @@ parser_charset_decode(const char *data, gsize len, const char *declared, const c
 	if (c[n - 1].errors == 0)
 		return finish(&c[n - 1], c, n, used_out, errors_out);
 
-	/* 2: the label is missing, wrong or unknown: score the candidates */
+	/* 2: the label is missing, wrong or unknown: ask uchardet, then score
+	 * its guess with the Japanese candidates */
+	{
+		g_autofree char *guess = detect_charset(data, len);
+		family_t gf = charset_family(guess);
+		const char *name = gf == FAM_SJIS  ? "CP932"
+		                   : gf == FAM_EUC ? "EUC-JP-MS"
+		                   : gf == FAM_JIS ? "ISO-2022-JP"
+		                                   : NULL;
+		gboolean done = FALSE;
+		if (name != NULL) {
+			for (gsize j = 0; j < n; j++)
+				done |= strcmp(c[j].name, name) == 0;
+			if (!done)
+				candidate_run(&c[n++], name, data, len);
+		} else if (guess != NULL && gf == FAM_OTHER && fam == FAM_NONE) {
+			/* a Western or other Asian charset: only when no Japanese
+			 * reading is clean */
+			gboolean clean = FALSE;
+			for (gsize i = 0; i < G_N_ELEMENTS(fallbacks); i++) {
+				if (strcmp(fallbacks[i], "ISO-2022-JP") == 0 && !has_esc)
+					continue;
+				for (gsize j = 0; j < n; j++)
+					done |= strcmp(c[j].name, fallbacks[i]) == 0;
+				if (!done)
+					candidate_run(&c[n++], fallbacks[i], data, len);
+				done = FALSE;
+			}
+			for (gsize j = 0; j < n; j++)
+				clean |= candidate_convincing(&c[j]);
+			if (!clean) {
+				candidate_run(&c[n], guess, data, len);
+				c[n].name = "detected";
+				if (c[n].errors != G_MAXUINT) {
+					/* a detector's guess must decode more cleanly to win */
+					n++;
+				} else {
+					g_free(c[n].text);
+					c[n].text = NULL;
+				}
+			}
+		}
+	}
 	for (gsize i = 0; i < G_N_ELEMENTS(fallbacks); i++) {
 		gboolean done = FALSE;
 		if (strcmp(fallbacks[i], "ISO-2022-JP") == 0 && !has_esc)
@@ -681,8 +786,12 @@ append_2231(GString *out, GPtrArray *segments)
 	g_autofree char *decoded = NULL, *clean = NULL;
 	const param_t *first;
 
+	g_autoptr(GString) pending = g_string_new(NULL);
+
 	g_ptr_array_sort(segments, param_cmp);
 	first = segments->pdata[0];
+	/* extended segments are joined before their %XX escapes are decoded:
+	 * some mailers split a value inside an escape */
 	for (guint i = 0; i < segments->len; i++) {
 		const param_t *seg = segments->pdata[i];
 		g_autofree char *v = unquote(seg->value);
@@ -696,11 +805,15 @@ append_2231(GString *out, GPtrArray *segments)
 				payload = q2 + 1;
 			}
 		}
-		if (seg->extended)
-			percent_decode(payload, bytes);
-		else
+		if (seg->extended) {
+			g_string_append(pending, payload);
+		} else {
+			percent_decode(pending->str, bytes);
+			g_string_truncate(pending, 0);
 			g_byte_array_append(bytes, (const guint8 *)payload, (guint)strlen(payload));
+		}
 	}
+	percent_decode(pending->str, bytes);
 	decoded = parser_charset_decode((const char *)bytes->data, bytes->len, charset, NULL, NULL);
 	clean = parser_utf8_clean(decoded, -1, FALSE);
 	g_string_append_printf(out, "; %s*=UTF-8''", first->base);

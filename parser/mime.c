@@ -11,6 +11,9 @@ typedef struct {
 	guint max_depth;
 	char *limit;
 	int next_alt;
+	GPtrArray *forwarded; /* of GMimeMessage*, borrowed; NULL: never enter */
+	guint level;          /* forwarded messages entered so far */
+	gboolean entered;     /* the current message's forwarded message was entered */
 } walk_t;
 
 const char *
@@ -78,8 +81,15 @@ static void
 add_leaf(walk_t *w, GMimeObject *object, leaf_role_t role, int alt_group, int alt_branch,
          gboolean related)
 {
-	parser_leaf_t leaf = {object, role, alt_group, alt_branch, related};
+	parser_leaf_t leaf = {object, role, alt_group, alt_branch, related, w->level};
 	g_array_append_val(w->leaves, leaf);
+}
+
+static gboolean
+is_report(GMimeObject *object)
+{
+	GMimeContentType *ct = object ? g_mime_object_get_content_type(object) : NULL;
+	return ct != NULL && g_mime_content_type_is_type(ct, "multipart", "report");
 }
 
 static leaf_role_t
@@ -98,6 +108,25 @@ part_role(GMimeObject *object)
 	    (ct != NULL && g_mime_content_type_get_parameter(ct, "name") != NULL))
 		return LEAF_ATTACHMENT;
 	return html ? LEAF_TEXT_HTML : LEAF_TEXT_PLAIN;
+}
+
+static void walk(walk_t *w, GMimeObject *object, guint depth, int alt_group, int alt_branch,
+                 gboolean related);
+
+/* A forwarded message: its parts are read as the request's own. */
+static void
+enter_message(walk_t *w, GMimeMessage *inner, guint depth)
+{
+	gboolean entered = w->entered;
+
+	g_ptr_array_add(w->forwarded, inner);
+	w->level++;
+	w->entered = FALSE;
+	if (is_report(g_mime_message_get_mime_part(inner)))
+		w->entered = TRUE; /* a forwarded bounce: its returned mail stays whole */
+	walk(w, g_mime_message_get_mime_part(inner), depth + 1, -1, -1, FALSE);
+	w->level--;
+	w->entered = entered;
 }
 
 static void
@@ -131,19 +160,37 @@ walk(walk_t *w, GMimeObject *object, guint depth, int alt_group, int alt_branch,
 		return;
 	}
 	if (GMIME_IS_PART(object)) {
-		add_leaf(w, object, part_role(object), alt_group, alt_branch, related);
+		GMimeContentType *ct = g_mime_object_get_content_type(object);
+		if (ct != NULL &&
+		    (g_mime_content_type_is_type(ct, "message", "delivery-status") ||
+		     g_mime_content_type_is_type(ct, "message", "global-delivery-status")))
+			add_leaf(w, object, LEAF_DELIVERY_STATUS, alt_group, alt_branch, related);
+		else
+			add_leaf(w, object, part_role(object), alt_group, alt_branch, related);
 		return;
 	}
-	/* message/rfc822 and anything else: kept whole as an attachment (a
-	 * forwarded request is read in depth by a later version) */
+	if (GMIME_IS_MESSAGE_PART(object) && w->forwarded != NULL && !w->entered) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(object));
+		if (inner != NULL && g_mime_message_get_mime_part(inner) != NULL) {
+			w->entered = TRUE;
+			enter_message(w, inner, depth);
+			return;
+		}
+	}
+	/* any other message/rfc822 (a bounce's returned mail, a second
+	 * attached message) and anything else: kept whole as an attachment */
 	add_leaf(w, object, LEAF_ATTACHMENT, alt_group, alt_branch, related);
 }
 
 char *
-parser_mime_collect(GMimeMessage *message, guint max_parts, guint max_depth, GArray *leaves)
+parser_mime_collect(GMimeMessage *message, guint max_parts, guint max_depth, GArray *leaves,
+                    GPtrArray *forwarded)
 {
-	walk_t w = {leaves, 0, max_parts, max_depth, NULL, 0};
+	GMimeObject *body = g_mime_message_get_mime_part(message);
+	walk_t w = {leaves, 0, max_parts, max_depth, NULL, 0, forwarded, 0, FALSE};
 
-	walk(&w, g_mime_message_get_mime_part(message), 0, -1, -1, FALSE);
+	/* a bounce's returned mail is ours, not a forwarded request */
+	w.entered = is_report(body);
+	walk(&w, body, 0, -1, -1, FALSE);
 	return w.limit;
 }

@@ -55,11 +55,28 @@ char *parser_html_meta_charset(const char *data, gsize len);
 
 /* ---- text.c ---------------------------------------------------------- */
 
-/* The part of a reply its sender wrote: lines quoted with ">" are skipped
- * and everything after a quote header ("-----Original Message-----",
- * "On … wrote:", "…に書きました:", an Outlook "From:" block) is cut.
+/* The part of a reply its sender wrote: lines quoted with ">" are skipped,
+ * everything after a quote header ("-----Original Message-----",
+ * "On … wrote:", "…に書きました:", an Outlook "From:" block) or an inline
+ * forward header is cut, and so is the signature ("-- ", or a rule line
+ * near the end followed by contact lines: TEL, 〒, mail, company).
  * Caller frees with g_free(). */
 char *parser_text_new_part(const char *text);
+
+/* Does LINE (trimmed) open an inline-forwarded message ("---------- Forwarded
+ * message ---------", "-------- Forwarded Message --------", "Begin
+ * forwarded message:", "-------- 転送メッセージ --------")? */
+gboolean parser_text_is_forward_header(const char *line);
+
+/* An inline-forwarded message in TEXT: the From and Subject of its header
+ * block (as written, may be RFC 5322 "Name <addr>" or Outlook's "Name
+ * [mailto:addr]") and the text after it.  OUTLOOK (the subject says FW:,
+ * 転送:) also takes Outlook's reply headers ("-----Original Message-----",
+ * a rule of underscores) as the start.  FALSE (outputs NULL) when TEXT
+ * forwards nothing or the block has no From.  Caller frees the outputs
+ * with g_free(). */
+gboolean parser_text_inline_forward(const char *text, gboolean outlook, char **from_out,
+                                    char **subject_out, char **body_out);
 
 /* Undo format=flowed (RFC 3676): soft line breaks joined, space-stuffing
  * removed; DELSP also drops the space before a soft break.
@@ -136,12 +153,24 @@ char *parser_sniff_mime_type(magic_t magic, const guint8 *data, gsize len);
 void parser_sniff_classify(parser_attachment_t *attachment, gsize signature_image_bytes,
                            gboolean truncated);
 
+/* An office document that must be rejected: one with macros (seen in its
+ * first bytes HEAD) or one named or declared as an image or a PDF.
+ * Returns the reason (caller frees), or NULL when it is harmless. */
+char *parser_sniff_office_risk(const parser_attachment_t *attachment, const guint8 *head,
+                               gsize head_len);
+
+/* "zip" for archives libarchive opens, "tnef" for winmail.dat, NULL for
+ * anything else; from the sniffed type (and the declared one for TNEF,
+ * which libmagic may not know). */
+const char *parser_sniff_container(const parser_attachment_t *attachment);
+
 /* ---- mime.c: the walk over the MIME tree ------------------------------- */
 
 typedef enum {
 	LEAF_TEXT_PLAIN,
 	LEAF_TEXT_HTML,
 	LEAF_ATTACHMENT,
+	LEAF_DELIVERY_STATUS, /* message/delivery-status in a multipart/report */
 } leaf_role_t;
 
 typedef struct {
@@ -150,12 +179,19 @@ typedef struct {
 	int alt_group;       /* index of the nearest multipart/alternative, -1 if none */
 	int alt_branch;      /* which of its children this leaf is under */
 	gboolean in_related; /* under multipart/related */
+	guint level;         /* 0: the mail itself; n: inside the n-th forwarded message */
 } parser_leaf_t;
 
 /* Walk MESSAGE's tree (at most MAX_PARTS objects, MAX_DEPTH levels) into
- * LEAVES (of parser_leaf_t, owned by the caller).  Returns a one-line
- * description of the limit that stopped the walk, or NULL; caller frees. */
-char *parser_mime_collect(GMimeMessage *message, guint max_parts, guint max_depth, GArray *leaves);
+ * LEAVES (of parser_leaf_t, owned by the caller).  The first
+ * message/rfc822 part of a message that is not a report is a forwarded
+ * message: the walk goes into it (leaves at level + 1) and appends it to
+ * FORWARDED (of GMimeMessage*, borrowed; may be NULL: then nothing is
+ * entered).  Other message/rfc822 parts are attachments.  Returns a
+ * one-line description of the limit that stopped the walk, or NULL;
+ * caller frees. */
+char *parser_mime_collect(GMimeMessage *message, guint max_parts, guint max_depth, GArray *leaves,
+                          GPtrArray *forwarded);
 
 /* The decoded file name of PART (RFC 2047/2231, Japanese charsets), or
  * NULL.  Caller frees with g_free(). */
@@ -164,7 +200,54 @@ char *parser_mime_filename(GMimeObject *part, GMimeParserOptions *options);
 /* The raw value of header NAME on OBJECT, or NULL; borrowed. */
 const char *parser_mime_raw_header(GMimeObject *object, const char *name);
 
+/* ---- container.c: archives and winmail.dat ------------------------------- */
+
+/* What container.c calls for each file inside. */
+typedef struct {
+	/* A file named NAME (UTF-8 or NULL) starts; ENCRYPTED: it is password
+	 * protected and no bytes follow.  Returns the stream its bytes go to. */
+	GMimeStream *(*open)(gpointer user_data, const char *name, gboolean encrypted);
+	/* The file OUT received is complete; NAME (may be NULL) is a better name
+	 * learnt after its bytes (TNEF's long file name).  FALSE stops the walk
+	 * (a sink failed). */
+	gboolean (*close)(gpointer user_data, GMimeStream *out, gboolean encrypted,
+	                  const char *name);
+	guint max_entries;  /* files read at most */
+	gsize max_unpacked; /* bytes unpacked at most (all files together) */
+} parser_entry_cbs_t;
+
+/* Read the archive SOURCE (decoded bytes, read as a stream) one level deep.
+ * *ENCRYPTED_OUT: some entry (or the whole archive) is password protected.
+ * Returns why it could not be read to the end (caller frees), or NULL. */
+char *parser_archive_each(GMimeStream *source, const parser_entry_cbs_t *cbs, gpointer user_data,
+                          gboolean *encrypted_out);
+
+/* The attachments inside the TNEF stream SOURCE (a winmail.dat's decoded
+ * bytes).  Returns why it could not be read to the end (caller frees), or
+ * NULL. */
+char *parser_tnef_each(GMimeStream *source, const parser_entry_cbs_t *cbs, gpointer user_data);
+
+/* ---- idhint.c: what kind of identity document ----------------------------- */
+
+/* The document type a file name or text names ("drivers_license", …; see
+ * parser.h), the earliest mention in TEXT; NULL when none.  Static. */
+const char *parser_document_type_find(const char *text);
+
+/* How many distinct document types TEXT names (0, 1 or more). */
+guint parser_document_type_count(const char *text);
+
+/* Does a document of TYPE show a number we must not keep unmasked (My
+ * Number, health-insurance numbers)? */
+gboolean parser_document_type_needs_masking(const char *type);
+
+/* Does TEXT mention a My Number or a health-insurance card at all? */
+gboolean parser_text_mentions_masked_number(const char *text);
+
 /* ---- decode.c --------------------------------------------------------- */
+
+/* A readable stream of OBJECT's decoded content (a second pass, for the
+ * containers above); NULL when it has none.  Caller unrefs. */
+GMimeStream *parser_decoded_reader(GMimeObject *object);
 
 /* Decode OBJECT's content (a leaf part: transfer encoding undone; a
  * message/rfc822 part: the message as written) into OUT, once.

@@ -36,6 +36,7 @@ typedef struct {
 	GPtrArray *problems; /* of char*, distinct */
 	GPtrArray *html;     /* of char*: decoded HTML bodies, for cid: references */
 	gsize text_bytes;
+	gboolean last_truncated; /* the last attachment hit max_attachment_bytes */
 } parse_t;
 
 parser_t *
@@ -106,6 +107,16 @@ attachment_free(gpointer data)
 	g_free(a);
 }
 
+static void
+evidence_free(gpointer data)
+{
+	parser_evidence_t *e = data;
+	if (e == NULL)
+		return;
+	g_ptr_array_unref(e->phrases);
+	g_free(e);
+}
+
 void
 parser_request_free(parser_request_t *request)
 {
@@ -125,6 +136,12 @@ parser_request_free(parser_request_t *request)
 	g_free(request->text);
 	g_ptr_array_unref(request->attachments);
 	g_free(request->problem);
+	g_ptr_array_unref(request->request_evidence);
+	g_free(request->forwarded_by);
+	g_free(request->forwarded_by_name);
+	g_free(request->bounce_recipient);
+	g_free(request->bounce_status);
+	g_free(request->bounce_message_id);
 	g_free(request);
 }
 
@@ -253,6 +270,7 @@ bounded_input(parse_t *p, GMimeStream *stream, GError **error)
 	if (start >= 0 && end >= start &&
 	    g_mime_stream_seek(stream, start, GMIME_STREAM_SEEK_SET) == start) {
 		if ((guint64)(end - start) > (guint64)max) {
+			p->request->over_limit = TRUE;
 			add_problem(p,
 			            "message larger than max_message_bytes (%" G_GSIZE_FORMAT
 			            " bytes): only its first part was read",
@@ -296,6 +314,7 @@ copy_input(parse_t *p, GMimeStream *stream, gsize max, GError **error)
 		}
 		if (bytes->len > max) {
 			g_byte_array_set_size(bytes, (guint)max);
+			p->request->over_limit = TRUE;
 			add_problem(p,
 			            "message larger than max_message_bytes (%" G_GSIZE_FORMAT
 			            " bytes): only its first part was read",
@@ -519,8 +538,9 @@ choose_branches(GArray *leaves, char **texts)
 	return chosen;
 }
 
+/* The text of the leaves at LEVEL (0: the mail; n: its n-th forwarded message). */
 static char *
-read_body(parse_t *p, GArray *leaves)
+read_body(parse_t *p, GArray *leaves, guint level)
 {
 	char **texts = g_new0(char *, leaves->len + 1);
 	g_autoptr(GArray) chosen = NULL;
@@ -528,7 +548,8 @@ read_body(parse_t *p, GArray *leaves)
 
 	for (guint i = 0; i < leaves->len; i++) {
 		const parser_leaf_t *leaf = &g_array_index(leaves, parser_leaf_t, i);
-		if (leaf->role == LEAF_ATTACHMENT) {
+		if (leaf->role == LEAF_ATTACHMENT || leaf->role == LEAF_DELIVERY_STATUS ||
+		    leaf->level != level) {
 			texts[i] = g_strdup("");
 			continue;
 		}
@@ -545,7 +566,8 @@ read_body(parse_t *p, GArray *leaves)
 	chosen = choose_branches(leaves, texts);
 	for (guint i = 0; i < leaves->len; i++) {
 		const parser_leaf_t *leaf = &g_array_index(leaves, parser_leaf_t, i);
-		if (leaf->role == LEAF_ATTACHMENT)
+		if (leaf->role == LEAF_ATTACHMENT || leaf->role == LEAF_DELIVERY_STATUS ||
+		    leaf->level != level)
 			continue;
 		if (leaf->alt_group >= 0 &&
 		    g_array_index(chosen, int, leaf->alt_group) != leaf->alt_branch)
@@ -572,71 +594,84 @@ html_references(parse_t *p, const char *content_id)
 	return FALSE;
 }
 
-static gboolean
-read_attachment(parse_t *p, const parser_leaf_t *leaf, GError **error)
+/* Start an attachment: A is in the request's list; its bytes go to the
+ * returned stream (the sink's, through a digest).  NULL with ERROR when the
+ * sink cannot take it. */
+static GMimeStream *
+attachment_begin(parse_t *p, parser_attachment_t *a, GError **error)
 {
 	const parser_config_t *config = p->parser->config;
-	parser_attachment_t *a = g_new0(parser_attachment_t, 1);
-	GMimeObject *object = leaf->object;
-	GMimeContentType *ct = g_mime_object_get_content_type(object);
-	GMimeContentDisposition *disp = g_mime_object_get_content_disposition(object);
 	GMimeStream *sink_stream = NULL;
-	g_autoptr(GMimeStream) digest = NULL;
+	GMimeStream *digest;
 	g_autoptr(GError) local = NULL;
-	const guint8 *head;
-	gsize head_len;
-	guint invalid = 0;
-	int sink_errno;
-	gboolean truncated;
-
-	a->filename = parser_mime_filename(object, p->parser->options);
-	if (ct != NULL) {
-		g_autofree char *mime = g_mime_content_type_get_mime_type(ct);
-		a->declared_type = parser_utf8_clean(mime, -1, FALSE);
-		g_strstrip(a->declared_type);
-		{
-			char *lower = g_ascii_strdown(a->declared_type, -1);
-			g_free(a->declared_type);
-			a->declared_type = lower;
-		}
-	}
-	a->content_id = clean_id(g_mime_object_get_content_id(object));
-	a->is_inline =
-	    (disp != NULL && !g_mime_content_disposition_is_attachment(disp) &&
-	     g_ascii_strcasecmp(g_mime_content_disposition_get_disposition(disp), "inline") == 0) ||
-	    (a->content_id != NULL && (leaf->in_related || html_references(p, a->content_id)));
-	g_ptr_array_add(p->request->attachments, a);
 
 	if (p->sink != NULL && p->sink->open != NULL) {
 		sink_stream = p->sink->open(p->sink->user_data, &a->sink_data, &local);
 		if (sink_stream == NULL && local != NULL) {
 			g_propagate_prefixed_error(error, g_steal_pointer(&local),
 			                           "cannot store an attachment: ");
-			return FALSE;
+			return NULL;
 		}
 	}
 	digest = parser_digest_stream_new(
 	    sink_stream, config->max_attachment_bytes ? config->max_attachment_bytes : G_MAXSIZE);
 	g_clear_object(&sink_stream); /* the digest stream holds it until freed */
-	parser_decode_content(object, digest, &invalid);
+	return digest;
+}
+
+/* The bytes of A are all in DIGEST (which this unrefs): type, hash and
+ * kind from them, then the sink's close.  *HEAD_OUT (may be NULL) keeps
+ * the first bytes for a container check (caller frees). */
+static gboolean
+attachment_end(parse_t *p, parser_attachment_t *a, GMimeStream *digest, guint invalid,
+               GByteArray **head_out, GError **error)
+{
+	const parser_config_t *config = p->parser->config;
+	g_autoptr(GError) local = NULL;
+	g_autofree char *risk = NULL;
+	const guint8 *head;
+	gsize head_len;
+	int sink_errno;
+	gboolean truncated;
+
 	truncated = parser_digest_stream_limit_hit(digest);
+	p->last_truncated = truncated;
 	sink_errno = parser_digest_stream_sink_errno(digest);
 	a->size = parser_digest_stream_size(digest);
 	a->sha256 = parser_digest_stream_sha256(digest);
 	head = parser_digest_stream_head(digest, &head_len);
 	a->content_type = parser_sniff_mime_type(p->parser->magic, head, head_len);
+	if (!a->encrypted)
+		risk = parser_sniff_office_risk(a, head, head_len);
+	if (head_out != NULL) {
+		*head_out = g_byte_array_sized_new((guint)head_len);
+		g_byte_array_append(*head_out, head, (guint)head_len);
+	}
 	g_mime_stream_flush(digest);
-	g_clear_object(&digest); /* releases the sink's stream: it is complete */
+	g_object_unref(digest); /* releases the sink's stream: it is complete */
 
 	if (invalid > 0)
 		add_problem(p, "attachment %s: %u bytes of invalid base64 were skipped",
 		            a->filename ? a->filename : "(unnamed)", invalid);
-	if (truncated)
+	if (truncated) {
+		p->request->over_limit = TRUE;
 		add_problem(p,
 		            "attachment %s larger than max_attachment_bytes (%" G_GSIZE_FORMAT
 		            " bytes): not read to the end",
 		            a->filename ? a->filename : "(unnamed)", config->max_attachment_bytes);
+	}
 	parser_sniff_classify(a, config->signature_image_bytes, truncated);
+	if (risk != NULL && a->kind != ATTACHMENT_REJECTED) {
+		a->kind = ATTACHMENT_REJECTED;
+		g_free(a->reason);
+		a->reason = g_steal_pointer(&risk);
+	}
+	if (a->encrypted) {
+		a->kind = ATTACHMENT_OTHER;
+		g_free(a->reason);
+		a->reason = g_strdup("password-protected: it cannot be read without the password");
+		p->request->encrypted_archive = TRUE;
+	}
 	if (sink_errno != 0) {
 		g_free(a->reason);
 		a->reason = g_strdup_printf("the sink failed: %s", g_strerror(sink_errno));
@@ -664,28 +699,227 @@ read_attachment(parse_t *p, const parser_leaf_t *leaf, GError **error)
 	return TRUE;
 }
 
-/* ---- the parse ---------------------------------------------------------------------- */
+/* ---- what is inside archives and winmail.dat --------------------------------------- */
 
+typedef struct {
+	parse_t *p;
+	int parent;
+	parser_attachment_t *current;
+	GError *error; /* the first sink failure */
+} entry_ctx_t;
+
+static GMimeStream *
+entry_open(gpointer user_data, const char *name, gboolean encrypted)
+{
+	entry_ctx_t *ctx = user_data;
+	parser_attachment_t *a = g_new0(parser_attachment_t, 1);
+	GMimeStream *digest;
+
+	a->parent = ctx->parent;
+	a->filename = g_strdup(name);
+	a->encrypted = encrypted;
+	g_ptr_array_add(ctx->p->request->attachments, a);
+	ctx->current = a;
+	digest = ctx->error == NULL ? attachment_begin(ctx->p, a, &ctx->error) : NULL;
+	if (digest == NULL) /* the sink failed: go on without keeping the bytes */
+		digest = parser_digest_stream_new(NULL, 0);
+	return digest;
+}
+
+static gboolean
+entry_close(gpointer user_data, GMimeStream *out, gboolean encrypted, const char *name)
+{
+	entry_ctx_t *ctx = user_data;
+
+	ctx->current->encrypted = encrypted;
+	if (name != NULL) {
+		g_free(ctx->current->filename);
+		ctx->current->filename = g_strdup(name);
+	}
+	if (ctx->error != NULL) {
+		g_object_unref(out);
+		ctx->current->content_type = g_strdup("application/octet-stream");
+		ctx->current->sha256 = pi_sha256_hex("", 0);
+		return FALSE;
+	}
+	return attachment_end(ctx->p, ctx->current, out, 0, NULL, &ctx->error);
+}
+
+static gboolean
+open_container(parse_t *p, GMimeObject *object, guint index, const char *kind, GError **error)
+{
+	const parser_config_t *config = p->parser->config;
+	parser_attachment_t *container = p->request->attachments->pdata[index];
+	parser_entry_cbs_t cbs = {
+	    entry_open, entry_close, config->max_parts ? config->max_parts : G_MAXUINT,
+	    config->max_attachment_bytes ? config->max_attachment_bytes : G_MAXSIZE};
+	entry_ctx_t ctx = {p, (int)index, NULL, NULL};
+	g_autoptr(GMimeStream) reader = parser_decoded_reader(object);
+	g_autofree char *failure = NULL;
+	const char *name = container->filename ? container->filename : "(unnamed)";
+
+	if (reader == NULL)
+		return TRUE;
+	if (strcmp(kind, "tnef") == 0) {
+		failure = parser_tnef_each(reader, &cbs, &ctx);
+	} else {
+		gboolean encrypted = FALSE;
+		failure = parser_archive_each(reader, &cbs, &ctx, &encrypted);
+		if (encrypted) {
+			container->encrypted = TRUE;
+			p->request->encrypted_archive = TRUE;
+			g_free(container->reason);
+			container->reason =
+			    g_strdup("password-protected archive: its files cannot be "
+			             "read without the password");
+		}
+	}
+	if (ctx.error != NULL) {
+		g_propagate_error(error, ctx.error);
+		return FALSE;
+	}
+	if (failure != NULL)
+		add_problem(p, "attachment %s: %s", name, failure);
+	return TRUE;
+}
+
+static gboolean
+read_attachment(parse_t *p, const parser_leaf_t *leaf, GError **error)
+{
+	parser_attachment_t *a = g_new0(parser_attachment_t, 1);
+	GMimeObject *object = leaf->object;
+	GMimeContentType *ct = g_mime_object_get_content_type(object);
+	GMimeContentDisposition *disp = g_mime_object_get_content_disposition(object);
+	GMimeStream *digest;
+	guint invalid = 0, index;
+	const char *container;
+
+	a->parent = -1;
+	a->filename = parser_mime_filename(object, p->parser->options);
+	if (ct != NULL) {
+		g_autofree char *mime = g_mime_content_type_get_mime_type(ct);
+		a->declared_type = parser_utf8_clean(mime, -1, FALSE);
+		g_strstrip(a->declared_type);
+		{
+			char *lower = g_ascii_strdown(a->declared_type, -1);
+			g_free(a->declared_type);
+			a->declared_type = lower;
+		}
+	}
+	a->content_id = clean_id(g_mime_object_get_content_id(object));
+	a->is_inline =
+	    (disp != NULL && !g_mime_content_disposition_is_attachment(disp) &&
+	     g_ascii_strcasecmp(g_mime_content_disposition_get_disposition(disp), "inline") == 0) ||
+	    (a->content_id != NULL && (leaf->in_related || html_references(p, a->content_id)));
+	index = p->request->attachments->len;
+	g_ptr_array_add(p->request->attachments, a);
+
+	digest = attachment_begin(p, a, error);
+	if (digest == NULL)
+		return FALSE;
+	parser_decode_content(object, digest, &invalid);
+	if (!attachment_end(p, a, digest, invalid, NULL, error))
+		return FALSE;
+	/* one level: what came out of an archive is never opened again */
+	container = a->kind == ATTACHMENT_REJECTED ? NULL : parser_sniff_container(a);
+	if (container != NULL && !p->last_truncated)
+		return open_container(p, object, index, container, error);
+	return TRUE;
+}
+
+/* Document types from names (and, when the text names exactly one, from
+ * the text), and what must be checked for numbers before anyone keeps it. */
 static void
-finish_request(parse_t *p, const char *classify_text)
+type_documents(parse_t *p, const char *new_text)
 {
 	parser_request_t *r = p->request;
-	g_autofree char *new_text = parser_text_new_part(classify_text);
+	const char *from_text =
+	    parser_document_type_count(new_text) == 1 ? parser_document_type_find(new_text) : NULL;
+	gboolean text_masked = parser_text_mentions_masked_number(new_text);
+
+	for (guint i = 0; i < r->attachments->len; i++) {
+		parser_attachment_t *a = r->attachments->pdata[i];
+		const char *type = parser_document_type_find(a->filename);
+		gboolean document = a->kind == ATTACHMENT_ID_DOCUMENT || a->encrypted;
+		if (type == NULL && document)
+			type = from_text;
+		a->document_type = type;
+		a->needs_masking_check = parser_document_type_needs_masking(type) ||
+		                         (document && type == NULL && text_masked);
+		r->needs_masking_check |= a->needs_masking_check;
+		if (r->document_type == NULL && a->kind == ATTACHMENT_ID_DOCUMENT)
+			r->document_type = type;
+	}
+}
+
+/* ---- the parse ---------------------------------------------------------------------- */
+
+/* How sure the rules are of TYPE, from its counted phrases: each is a
+ * piece of independent evidence (subject 0.65, text 0.5, a phrase seen
+ * again 0.2; inquiry's cues 0.3 and at most 0.6). */
+static parser_evidence_t *
+evidence_new(const char *type, GPtrArray *matches)
+{
+	parser_evidence_t *e = g_new0(parser_evidence_t, 1);
+	gboolean inquiry = strcmp(type, "inquiry") == 0;
+	double miss = 1.0;
+
+	e->type = type;
+	e->phrases = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < matches->len; i++) {
+		const parser_match_t *m = matches->pdata[i];
+		gboolean again = FALSE;
+		double w;
+		if (m->type != type || m->negated || m->absorbed)
+			continue;
+		for (guint j = 0; j < e->phrases->len && !again; j++)
+			again = strcmp(e->phrases->pdata[j], m->phrase) == 0;
+		w = again ? 0.2 : m->in_subject ? 0.65 : 0.5;
+		if (inquiry)
+			w = 0.3;
+		miss *= 1.0 - w;
+		e->in_subject |= m->in_subject;
+		if (!again)
+			g_ptr_array_add(e->phrases, g_strdup(m->phrase));
+	}
+	e->confidence = 1.0 - miss;
+	if (inquiry && e->confidence > 0.6)
+		e->confidence = 0.6;
+	if (e->confidence > 0.99)
+		e->confidence = 0.99;
+	/* two decimals: the JSON shows what staff can read */
+	e->confidence = (double)(gint)(e->confidence * 100.0 + 0.5) / 100.0;
+	return e;
+}
+
+/* Classify SUBJECT and NEW_TEXT (what the sender wrote now), then the
+ * fields that depend on the whole mail. */
+static void
+finish_request(parse_t *p, const char *subject, const char *new_text)
+{
+	parser_request_t *r = p->request;
 	g_autoptr(GPtrArray) matches = NULL;
 	g_autoptr(GPtrArray) types =
-	    parser_rules_classify(p->parser->rules, r->subject, new_text, &matches);
+	    parser_rules_classify(p->parser->rules, subject, new_text, &matches);
 
-	for (guint i = 0; i < types->len; i++)
+	for (guint i = 0; i < types->len; i++) {
 		g_ptr_array_add(r->request_types, g_strdup(types->pdata[i]));
+		g_ptr_array_add(r->request_evidence, evidence_new(types->pdata[i], matches));
+	}
+	r->confidence = types->len > 0
+	                    ? ((parser_evidence_t *)r->request_evidence->pdata[0])->confidence
+	                    : PARSER_CONFIDENCE_NONE;
 	for (guint i = 0; i < matches->len; i++) {
 		const parser_match_t *m = matches->pdata[i];
 		g_debug("rule %s: \"%s\" in %s at %" G_GSIZE_FORMAT "%s%s", m->type, m->phrase,
 		        m->in_subject ? "subject" : "text", m->offset,
 		        m->negated ? " (negated)" : "", m->absorbed ? " (absorbed)" : "");
 	}
+	type_documents(p, new_text);
 	r->language = g_strdup(
 	    pi_text_has_japanese(r->subject) || pi_text_has_japanese(r->text) ? "ja" : "en");
-	r->ticket_ref = parser_find_ticket_ref(r->subject);
+	if (r->ticket_ref == NULL)
+		r->ticket_ref = parser_find_ticket_ref(r->subject);
 	r->problem = join_problems(p->problems);
 }
 
@@ -720,10 +954,13 @@ salvage(parse_t *p, GMimeStream *input, GError **error)
 	if ((gsize)errors * 20 > bytes->len) {
 		/* binary junk: show what decoded, but guess no request from it */
 		add_problem(p, "undecodable input (%u of %u bytes)", errors, bytes->len);
-		finish_request(p, "");
+		finish_request(p, "", "");
 		return TRUE;
 	}
-	finish_request(p, p->request->text);
+	{
+		g_autofree char *new_text = parser_text_new_part(p->request->text);
+		finish_request(p, "", new_text);
+	}
 	return TRUE;
 }
 
@@ -735,6 +972,8 @@ request_new(void)
 	r->request_types = g_ptr_array_new_with_free_func(g_free);
 	r->references = g_ptr_array_new_with_free_func(g_free);
 	r->attachments = g_ptr_array_new_with_free_func(attachment_free);
+	r->request_evidence = g_ptr_array_new_with_free_func(evidence_free);
+	r->confidence = PARSER_CONFIDENCE_NONE;
 	return r;
 }
 
@@ -756,6 +995,270 @@ salvage_prologue(GMimeMessage *message)
 	                             NULL, NULL);
 }
 
+/* ---- bounces and forwards ------------------------------------------------------------ */
+
+/* "rfc822; user@example.jp" → "user@example.jp" (lowercased, UTF-8). */
+static char *
+dsn_address(const char *value)
+{
+	const char *semi = strchr(value, ';');
+	g_autofree char *addr = g_strdup(semi ? semi + 1 : value);
+	char *clean;
+
+	g_strstrip(addr);
+	if (addr[0] == '<' && addr[strlen(addr) - 1] == '>') {
+		addr[strlen(addr) - 1] = '\0';
+		memmove(addr, addr + 1, strlen(addr));
+	}
+	clean = parser_utf8_clean(addr, -1, FALSE);
+	g_strstrip(clean);
+	if (*clean == '\0' || strlen(clean) > 320) {
+		g_free(clean);
+		return NULL;
+	}
+	{
+		char *lower = g_utf8_strdown(clean, -1);
+		g_free(clean);
+		return lower;
+	}
+}
+
+/* The Message-ID in the header block TEXT (a text/rfc822-headers part):
+ * the first "Message-ID:" field, unfolded, without <>; NULL when none. */
+static char *
+headers_message_id(const char *text)
+{
+	const char *line = text;
+
+	while (line != NULL && *line != '\0' && *line != '\n' && *line != '\r') {
+		const char *end = strchr(line, '\n');
+		if (g_ascii_strncasecmp(line, "message-id:", 11) == 0) {
+			GString *value = g_string_new(NULL);
+			const char *v = line + 11;
+			const char *lt, *gt;
+			char *id = NULL;
+
+			/* the value with its continuation lines */
+			for (;;) {
+				const char *e = strchr(v, '\n');
+				g_string_append_len(value, v, e ? e - v : (gssize)strlen(v));
+				if (e == NULL || (e[1] != ' ' && e[1] != '\t'))
+					break;
+				v = e + 1;
+			}
+			lt = strchr(value->str, '<');
+			gt = lt ? strchr(lt, '>') : NULL;
+			if (lt != NULL && gt != NULL && gt - lt > 1 && gt - lt < 512)
+				id = g_strndup(lt + 1, gt - lt - 1);
+			g_string_free(value, TRUE);
+			if (id != NULL && !g_utf8_validate(id, -1, NULL))
+				g_clear_pointer(&id, g_free);
+			return id;
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Which mail bounced: the Message-ID of the returned message (a
+ * message/rfc822 part) or of its header block (text/rfc822-headers). */
+static char *
+returned_message_id(GArray *leaves)
+{
+	for (guint i = 0; i < leaves->len; i++) {
+		const parser_leaf_t *leaf = &g_array_index(leaves, parser_leaf_t, i);
+		GMimeContentType *type;
+
+		if (leaf->role != LEAF_ATTACHMENT || leaf->level != 0)
+			continue;
+		if (GMIME_IS_MESSAGE_PART(leaf->object)) {
+			GMimeMessage *inner =
+			    g_mime_message_part_get_message(GMIME_MESSAGE_PART(leaf->object));
+			const char *id = inner ? g_mime_message_get_message_id(inner) : NULL;
+			if (id != NULL && *id != '\0' && g_utf8_validate(id, -1, NULL))
+				return g_strdup(id);
+			continue;
+		}
+		type = g_mime_object_get_content_type(leaf->object);
+		if (type != NULL && g_mime_content_type_is_type(type, "text", "rfc822-headers")) {
+			g_autoptr(GByteArray) bytes = g_byte_array_new();
+			g_autoptr(GMimeStream) mem = g_mime_stream_mem_new_with_byte_array(bytes);
+			g_autoptr(GMimeStream) digest = NULL;
+			g_autofree char *text = NULL;
+			guint invalid = 0;
+			char *id;
+
+			g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+			digest = parser_digest_stream_new(mem, 64 * 1024);
+			parser_decode_content(leaf->object, digest, &invalid);
+			text = g_strndup((const char *)bytes->data, bytes->len);
+			id = headers_message_id(text);
+			if (id != NULL)
+				return id;
+		}
+	}
+	return NULL;
+}
+
+/* The failed recipient and its status from a bounce's
+ * message/delivery-status part (RFC 3464), else X-Failed-Recipients. */
+static void
+read_bounce(parse_t *p, GMimeMessage *message, GArray *leaves)
+{
+	parser_request_t *r = p->request;
+
+	for (guint i = 0; i < leaves->len && r->bounce_status == NULL; i++) {
+		const parser_leaf_t *leaf = &g_array_index(leaves, parser_leaf_t, i);
+		g_autoptr(GByteArray) bytes = g_byte_array_new();
+		g_autoptr(GMimeStream) mem = NULL;
+		g_autoptr(GMimeStream) digest = NULL;
+		g_autofree char *text = NULL;
+		g_auto(GStrv) lines = NULL;
+		g_autofree char *original = NULL, *final = NULL;
+		guint invalid = 0;
+
+		if (leaf->role != LEAF_DELIVERY_STATUS || leaf->level != 0)
+			continue;
+		mem = g_mime_stream_mem_new_with_byte_array(bytes);
+		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+		digest = parser_digest_stream_new(mem, 64 * 1024);
+		parser_decode_content(leaf->object, digest, &invalid);
+		text = parser_utf8_clean((const char *)bytes->data, bytes->len, TRUE);
+		lines = g_strsplit(text, "\n", -1);
+		for (char **l = lines; *l; l++) {
+			const char *colon = strchr(*l, ':');
+			g_autofree char *name = NULL;
+			g_autofree char *value = NULL;
+			if (colon == NULL || **l == ' ' || **l == '\t')
+				continue;
+			name = g_ascii_strdown(*l, colon - *l);
+			value = g_strstrip(g_strdup(colon + 1));
+			if (strcmp(name, "original-recipient") == 0 && original == NULL)
+				original = dsn_address(value);
+			else if (strcmp(name, "final-recipient") == 0 && final == NULL)
+				final = dsn_address(value);
+			else if (strcmp(name, "status") == 0 && r->bounce_status == NULL &&
+			         g_ascii_isdigit(value[0])) {
+				gsize n = strspn(value, "0123456789.");
+				r->bounce_status = g_strndup(value, MIN(n, (gsize)16));
+			}
+		}
+		if (r->bounce_recipient == NULL) /* the first part that names one */
+			r->bounce_recipient =
+			    original ? g_steal_pointer(&original) : g_steal_pointer(&final);
+	}
+	if (r->bounce_recipient == NULL) {
+		const char *raw =
+		    parser_mime_raw_header(GMIME_OBJECT(message), "X-Failed-Recipients");
+		if (raw != NULL) {
+			g_autofree char *first = g_strndup(raw, strcspn(raw, ","));
+			r->bounce_recipient = dsn_address(first);
+		}
+	}
+	if (r->bounce_recipient != NULL || r->bounce_status != NULL)
+		r->bounce_message_id = returned_message_id(leaves);
+}
+
+/* The forwarder becomes forwarded_by; the From of INNER (a forwarded
+ * message) the requester.  FALSE, and nothing changed, when INNER names no
+ * sender. */
+static gboolean
+take_forwarded_sender(parse_t *p, GMimeMessage *inner)
+{
+	parser_request_t *r = p->request;
+	char *outer_name = g_steal_pointer(&r->from_name);
+	char *outer_address = g_steal_pointer(&r->from_address);
+
+	read_from(p, inner);
+	if (r->from_address == NULL) {
+		g_free(r->from_name);
+		r->from_name = outer_name;
+		r->from_address = outer_address;
+		return FALSE;
+	}
+	if (outer_address != NULL && strcmp(outer_address, r->from_address) == 0) {
+		/* the requester forwarding their own earlier mail */
+		g_free(outer_name);
+		g_free(outer_address);
+		return TRUE;
+	}
+	r->forwarded_by = outer_address;
+	r->forwarded_by_name = outer_name;
+	return TRUE;
+}
+
+/* An inline forward's "From: Name <addr>" (or Outlook's "Name
+ * [mailto:addr]") as the requester. */
+static gboolean
+take_inline_sender(parse_t *p, const char *from)
+{
+	parser_request_t *r = p->request;
+	g_autofree char *value = g_strdup(from);
+	g_autofree char *norm = NULL;
+	g_autoptr(InternetAddressList) list = NULL;
+	InternetAddress *ia;
+	const char *addr;
+	char *mailto = strstr(value, "[mailto:");
+
+	if (mailto != NULL) {
+		char *close = strchr(mailto, ']');
+		mailto[0] = '<';
+		memmove(mailto + 1, mailto + 8, strlen(mailto + 8) + 1);
+		if (close != NULL && (close = strchr(mailto, ']')) != NULL)
+			*close = '>';
+	}
+	norm = parser_header_normalize(value, FALSE);
+	list = internet_address_list_parse(p->parser->options, norm);
+	if (list == NULL || internet_address_list_length(list) == 0)
+		return FALSE;
+	ia = internet_address_list_get_address(list, 0);
+	if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
+		return FALSE;
+	addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+	if (addr == NULL || strchr(addr, '@') == NULL)
+		return FALSE;
+	{
+		g_autofree char *clean = clean_id(addr);
+		g_autofree char *lower = clean ? g_utf8_strdown(clean, -1) : NULL;
+		if (lower == NULL)
+			return FALSE;
+		if (r->from_address != NULL && strcmp(r->from_address, lower) == 0)
+			return TRUE; /* forwarding their own mail */
+		r->forwarded_by = g_steal_pointer(&r->from_address);
+		r->forwarded_by_name = g_steal_pointer(&r->from_name);
+		r->from_address = g_steal_pointer(&lower);
+	}
+	if (internet_address_get_name(ia) != NULL) {
+		char *name = parser_utf8_clean(internet_address_get_name(ia), -1, FALSE);
+		g_strstrip(name);
+		if (*name)
+			r->from_name = name;
+		else
+			g_free(name);
+	}
+	return TRUE;
+}
+
+/* "Fwd:", "FW:", "転送:" … */
+static gboolean
+is_forward_subject(const char *subject)
+{
+	static const char *const prefixes[] = {"fwd", "fw", "転送", "tr", "wg", NULL};
+	const char *s = subject;
+
+	while (*s == ' ' || *s == '[')
+		s++;
+	for (const char *const *x = prefixes; *x; x++) {
+		gsize n = strlen(*x);
+		if (g_ascii_strncasecmp(s, *x, n) == 0 &&
+		    (s[n] == ':' || g_str_has_prefix(s + n, "：")))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* ---- the parse ------------------------------------------------------------------------ */
+
 parser_request_t *
 parser_parse_stream(parser_t *parser, GMimeStream *stream, const parser_sink_t *sink,
                     GError **error)
@@ -763,18 +1266,21 @@ parser_parse_stream(parser_t *parser, GMimeStream *stream, const parser_sink_t *
 	g_autoptr(parser_request_t) request = request_new();
 	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) html = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) forwarded = g_ptr_array_new();
 	g_autoptr(GMimeStream) input = NULL;
 	g_autoptr(GMimeParser) gparser = NULL;
 	g_autoptr(GMimeMessage) message = NULL;
 	g_autoptr(GArray) leaves = NULL;
 	g_autofree char *limit = NULL;
 	g_autofree char *auto_reason = NULL;
-	parse_t p = {parser, request, sink, problems, html, 0};
+	g_autofree char *subject = NULL;
+	GString *classify = g_string_new(NULL);
+	parse_t p = {parser, request, sink, problems, html, 0, FALSE};
 
 	g_return_val_if_fail(parser != NULL && stream != NULL, NULL);
 	input = bounded_input(&p, stream, error);
 	if (input == NULL)
-		return NULL;
+		goto fail;
 
 	g_mime_parser_options_set_warning_callback(parser->options, on_warning, &p);
 	gparser = g_mime_parser_new_with_stream(input);
@@ -785,17 +1291,27 @@ parser_parse_stream(parser_t *parser, GMimeStream *stream, const parser_sink_t *
 	                           g_mime_object_get_header_list(GMIME_OBJECT(message))) == 0) {
 		gboolean ok = salvage(&p, input, error);
 		g_mime_parser_options_set_warning_callback(parser->options, NULL, NULL);
+		g_string_free(classify, TRUE);
 		return ok ? g_steal_pointer(&request) : NULL;
 	}
 
 	read_headers(&p, message);
+	auto_reason = parser_auto_reason(message, request->subject);
+	if (auto_reason != NULL) {
+		request->is_auto = TRUE;
+		request->auto_reason = g_steal_pointer(&auto_reason);
+	}
 	leaves = g_array_new(FALSE, FALSE, sizeof(parser_leaf_t));
 	limit = parser_mime_collect(
 	    message, parser->config->max_parts ? parser->config->max_parts : G_MAXUINT,
-	    parser->config->max_depth ? parser->config->max_depth : G_MAXUINT, leaves);
-	if (limit != NULL)
+	    parser->config->max_depth ? parser->config->max_depth : G_MAXUINT, leaves,
+	    request->is_auto ? NULL : forwarded);
+	if (limit != NULL) {
+		request->over_limit = TRUE;
 		add_problem(&p, "%s", limit);
-	request->text = read_body(&p, leaves);
+	}
+	/* the outer text (a forwarder's note, or the whole mail) */
+	request->text = read_body(&p, leaves, 0);
 	if (*request->text == '\0') {
 		g_autofree char *rescued = salvage_prologue(message);
 		if (rescued != NULL) {
@@ -803,25 +1319,70 @@ parser_parse_stream(parser_t *parser, GMimeStream *stream, const parser_sink_t *
 			request->text = g_steal_pointer(&rescued);
 		}
 	}
-	for (guint i = 0; i < leaves->len; i++) {
-		const parser_leaf_t *leaf = &g_array_index(leaves, parser_leaf_t, i);
-		if (leaf->role == LEAF_ATTACHMENT && !read_attachment(&p, leaf, error)) {
-			g_mime_parser_options_set_warning_callback(parser->options, NULL, NULL);
-			return NULL;
+	subject = g_strdup(request->subject);
+	if (forwarded->len > 0) {
+		/* forwarded as an attachment: the innermost message is the request */
+		GMimeMessage *inner = forwarded->pdata[forwarded->len - 1];
+		if (take_forwarded_sender(&p, inner)) {
+			g_autofree char *note = parser_text_new_part(request->text);
+			g_autofree char *inner_text = read_body(&p, leaves, forwarded->len);
+			g_autofree char *inner_new = parser_text_new_part(inner_text);
+			g_autofree char *inner_subject =
+			    header_text(&p, GMIME_OBJECT(inner), "Subject");
+			g_string_append(classify, inner_new);
+			g_string_append_c(classify, '\n');
+			g_string_append(classify, note);
+			g_free(request->text);
+			request->text = g_steal_pointer(&inner_text);
+			request->ticket_ref = parser_find_ticket_ref(request->subject);
+			g_free(request->subject);
+			request->subject =
+			    inner_subject ? g_steal_pointer(&inner_subject) : g_strdup("");
+			g_free(subject);
+			subject = g_strdup(request->subject);
+		}
+	} else if (!request->is_auto) {
+		g_autofree char *from = NULL, *inner_subject = NULL, *body = NULL;
+		if (parser_text_inline_forward(request->text, is_forward_subject(request->subject),
+		                               &from, &inner_subject, &body) &&
+		    take_inline_sender(&p, from)) {
+			g_autofree char *note = parser_text_new_part(request->text);
+			g_autofree char *inner_new = parser_text_new_part(body);
+			g_string_append(classify, inner_new);
+			g_string_append_c(classify, '\n');
+			g_string_append(classify, note);
+			if (inner_subject != NULL) {
+				g_autofree char *norm =
+				    parser_header_normalize(inner_subject, FALSE);
+				g_free(subject);
+				subject = parser_utf8_clean(norm, -1, FALSE);
+			}
 		}
 	}
-	auto_reason = parser_auto_reason(message, request->subject);
-	if (auto_reason != NULL) {
-		request->is_auto = TRUE;
-		request->auto_reason = g_steal_pointer(&auto_reason);
+	if (classify->len == 0) {
+		g_autofree char *new_text = parser_text_new_part(request->text);
+		g_string_append(classify, new_text);
 	}
-	finish_request(&p, request->text);
+	for (guint i = 0; i < leaves->len; i++) {
+		const parser_leaf_t *leaf = &g_array_index(leaves, parser_leaf_t, i);
+		if (leaf->role == LEAF_ATTACHMENT && !read_attachment(&p, leaf, error))
+			goto fail;
+	}
+	if (request->is_auto)
+		read_bounce(&p, message, leaves);
+	finish_request(&p, subject, classify->str);
 	g_mime_parser_options_set_warning_callback(parser->options, NULL, NULL);
+	g_string_free(classify, TRUE);
 	g_debug("parsed %s: %u attachments, %u id documents%s",
 	        request->message_id ? request->message_id : "(no Message-ID)",
 	        request->attachments->len, request->id_document_count,
 	        request->problem ? " (with a problem)" : "");
 	return g_steal_pointer(&request);
+
+fail:
+	g_mime_parser_options_set_warning_callback(parser->options, NULL, NULL);
+	g_string_free(classify, TRUE);
+	return NULL;
 }
 
 parser_request_t *

@@ -37,30 +37,67 @@ typedef struct {
 	gsize size;          /* decoded size in bytes */
 	char *sha256;        /* lowercase hex of the decoded bytes */
 	attachment_kind_t kind;
-	char *reason;        /* why it is not an ID document / why rejected; may be NULL */
-	char *content_id;    /* without <>; NULL when none */
-	gboolean is_inline;  /* Content-Disposition: inline or referenced by Content-ID */
-	gpointer sink_data;  /* what parser_sink_t.open returned for it (see below) */
+	char *reason;       /* why it is not an ID document / why rejected; may be NULL */
+	char *content_id;   /* without <>; NULL when none */
+	gboolean is_inline; /* Content-Disposition: inline or referenced by Content-ID */
+	gpointer sink_data; /* what parser_sink_t.open returned for it (see below) */
+	/* What kind of identity document the name or the mail's text says it is:
+	 * "drivers_license", "passport", "my_number_card", "health_insurance_card",
+	 * "residence_card", "resident_record", "pension_book", "disability_card";
+	 * NULL when nothing says.  Static string. */
+	const char *document_type;
+	gboolean needs_masking_check; /* may show a My Number or an insurance number */
+	gboolean encrypted;           /* a password-protected archive (or entry): unreadable */
+	int parent;                   /* index in attachments of the archive or winmail.dat it
+	                               * came out of; -1 for a MIME part of the mail itself */
 } parser_attachment_t;
 
+/* One request type found in the mail, with what said so. */
 typedef struct {
-	char *message_id;    /* without <>; NULL when the mail has none */
-	char *from_name;     /* UTF-8; NULL when none */
-	char *from_address;  /* lowercased addr-spec; NULL when unparseable */
-	char *subject;       /* UTF-8; "" when none */
-	GDateTime *date;     /* Date: header; NULL when missing or unparseable */
-	char *language;      /* "ja" or "en" */
+	const char *type;    /* request type id; static */
+	GPtrArray *phrases;  /* of char*: the rules' phrases found (folded), distinct */
+	gboolean in_subject; /* one of them is in the subject */
+	double confidence;   /* 0–1, see request-rules.ini ("CONFIDENCE") */
+} parser_evidence_t;
+
+typedef struct {
+	char *message_id;         /* without <>; NULL when the mail has none */
+	char *from_name;          /* UTF-8; NULL when none */
+	char *from_address;       /* lowercased addr-spec; NULL when unparseable */
+	char *subject;            /* UTF-8; "" when none */
+	GDateTime *date;          /* Date: header; NULL when missing or unparseable */
+	char *language;           /* "ja" or "en" */
 	GPtrArray *request_types; /* of char*, primary first; empty when none */
-	gboolean is_auto;    /* auto-reply, bounce, list mail: never answer automatically */
-	char *auto_reason;   /* which header or pattern said so; NULL unless is_auto */
-	char *in_reply_to;   /* without <>; NULL when none */
-	GPtrArray *references; /* of char*, without <> */
-	char *ticket_ref;    /* "PRV-YYYY-NNNNNN" found in the subject, or NULL */
-	char *text;          /* the body text, UTF-8 (HTML-only mail: its text) */
-	GPtrArray *attachments; /* of parser_attachment_t*, in MIME order */
+	gboolean is_auto;         /* auto-reply, bounce, list mail: never answer automatically */
+	char *auto_reason;        /* which header or pattern said so; NULL unless is_auto */
+	char *in_reply_to;        /* without <>; NULL when none */
+	GPtrArray *references;    /* of char*, without <> */
+	char *ticket_ref;         /* "PRV-YYYY-NNNNNN" found in the subject, or NULL */
+	char *text;               /* the body text, UTF-8 (HTML-only mail: its text) */
+	GPtrArray *attachments;   /* of parser_attachment_t*, in MIME order */
 	guint id_document_count;
-	char *problem;       /* non-NULL: the mail could not be fully understood (why) */
+	char *problem; /* non-NULL: the mail could not be fully understood (why) */
+	/* Added with issue 3 (all may be NULL/FALSE/empty): */
+	GPtrArray *request_evidence;  /* of parser_evidence_t*, in request_types order */
+	double confidence;            /* of the primary type; PARSER_CONFIDENCE_NONE when no
+	                               * rule matched (request_types is then empty, and the
+	                               * JSON reports "inquiry" with this confidence) */
+	char *forwarded_by;           /* a forwarded request: the forwarder's address (the
+	                               * From/subject/text above are the inner message's) */
+	char *forwarded_by_name;      /* and name, UTF-8; NULL when none */
+	char *bounce_recipient;       /* multipart/report bounce: the failed recipient */
+	char *bounce_status;          /* its DSN status ("5.1.1") */
+	char *bounce_message_id;      /* the Message-ID of the returned mail (without <>):
+	                               * which of our replies bounced; NULL when not shown */
+	const char *document_type;    /* the first ID document's type, else the one the
+	                               * text names; static, NULL when unknown */
+	gboolean needs_masking_check; /* an ID document (or the text) may show a
+	                               * My Number or a health-insurance number */
+	gboolean encrypted_archive;   /* a password-protected archive came with it */
+	gboolean over_limit;          /* a configured limit stopped the parse (see problem) */
 } parser_request_t;
+
+#define PARSER_CONFIDENCE_NONE 0.1
 
 /* Where decoded attachment bytes go.  All members optional. */
 typedef struct {

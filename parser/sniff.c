@@ -5,14 +5,16 @@
 #include "parser/parser-internal.h"
 
 #include <errno.h>
+#include <gnutls/crypto.h>
 #include <string.h>
 
 /* ---- ParserDigestStream ------------------------------------------------------ */
 
 struct _ParserDigestStream {
 	GMimeStream parent;
-	GMimeStream *sink; /* may be NULL */
-	GChecksum *sha256;
+	GMimeStream *sink;       /* may be NULL */
+	gnutls_hash_hd_t sha256; /* GnuTLS: uses the CPU's SHA extensions */
+	char *hex;               /* the digest, once asked for */
 	GByteArray *head;
 	gsize size;
 	gsize limit;
@@ -33,7 +35,8 @@ G_DEFINE_TYPE(ParserDigestStream, parser_digest_stream, GMIME_TYPE_STREAM)
 static gboolean
 pass(ParserDigestStream *ds, const char *buf, gsize len)
 {
-	g_checksum_update(ds->sha256, (const guchar *)buf, (gssize)len);
+	if (ds->sha256 != NULL && len > 0)
+		gnutls_hash(ds->sha256, buf, len);
 	if (ds->head->len < PARSER_SNIFF_BYTES) {
 		gsize room = PARSER_SNIFF_BYTES - ds->head->len;
 		g_byte_array_append(ds->head, (const guint8 *)buf, (guint)MIN(room, len));
@@ -137,7 +140,9 @@ parser_digest_stream_finalize(GObject *object)
 	ParserDigestStream *ds = DIGEST(object);
 
 	g_clear_object(&ds->sink);
-	g_checksum_free(ds->sha256);
+	if (ds->sha256 != NULL)
+		gnutls_hash_deinit(ds->sha256, NULL);
+	g_free(ds->hex);
 	g_byte_array_unref(ds->head);
 	G_OBJECT_CLASS(parser_digest_stream_parent_class)->finalize(object);
 }
@@ -163,7 +168,8 @@ parser_digest_stream_class_init(ParserDigestStreamClass *klass)
 static void
 parser_digest_stream_init(ParserDigestStream *ds)
 {
-	ds->sha256 = g_checksum_new(G_CHECKSUM_SHA256);
+	if (gnutls_hash_init(&ds->sha256, GNUTLS_DIG_SHA256) < 0)
+		ds->sha256 = NULL; /* cannot happen with a working GnuTLS */
 	ds->head = g_byte_array_sized_new(4096);
 }
 
@@ -199,7 +205,20 @@ parser_digest_stream_sink_errno(GMimeStream *stream)
 char *
 parser_digest_stream_sha256(GMimeStream *stream)
 {
-	return g_strdup(g_checksum_get_string(DIGEST(stream)->sha256));
+	ParserDigestStream *ds = DIGEST(stream);
+
+	if (ds->hex == NULL) {
+		guint8 digest[32];
+		if (ds->sha256 == NULL)
+			return g_strdup("");
+		gnutls_hash_output(ds->sha256, digest);
+		ds->hex = g_malloc(65);
+		for (int i = 0; i < 32; i++)
+			g_snprintf(ds->hex + 2 * i, 3, "%02x", digest[i]);
+		gnutls_hash_deinit(ds->sha256, NULL);
+		ds->sha256 = NULL;
+	}
+	return g_strdup(ds->hex);
 }
 
 const guint8 *
@@ -263,11 +282,17 @@ is_executable(const char *type)
 static gboolean
 is_id_type(const char *type)
 {
-	static const char *const types[] = {"image/jpeg",          "image/png",
-	                                    "image/heic",          "image/heif",
-	                                    "image/heic-sequence", "image/heif-sequence",
-	                                    "application/pdf",     "image/tiff",
-	                                    "image/webp",          NULL};
+	static const char *const types[] = {"image/jpeg",
+	                                    "image/png",
+	                                    "image/heic",
+	                                    "image/heif",
+	                                    "image/heic-sequence",
+	                                    "image/heif-sequence",
+	                                    "application/pdf",
+	                                    "image/tiff",
+	                                    "image/webp",
+	                                    "image/gif",
+	                                    NULL};
 	return g_strv_contains(types, type);
 }
 
@@ -330,4 +355,81 @@ parser_sniff_classify(parser_attachment_t *a, gsize signature_image_bytes, gbool
 		a->reason = g_strdup_printf(
 		    "named or declared as an image or PDF, but the content is %s", type);
 	}
+}
+
+/* ---- office documents and containers ------------------------------------------- */
+
+static gboolean
+is_office(const char *type)
+{
+	static const char *const types[] = {"application/msword",
+	                                    "application/vnd.ms-excel",
+	                                    "application/vnd.ms-powerpoint",
+	                                    "application/vnd.ms-office",
+	                                    "application/x-ole-storage",
+	                                    "application/cdfv2",
+	                                    "application/vnd.ms-outlook",
+	                                    NULL};
+	return g_strv_contains(types, type) ||
+	       g_str_has_prefix(type, "application/vnd.openxmlformats-officedocument.") ||
+	       g_str_has_prefix(type, "application/vnd.ms-word.") ||
+	       g_str_has_prefix(type, "application/vnd.ms-excel.") ||
+	       g_str_has_prefix(type, "application/vnd.ms-powerpoint.") ||
+	       g_str_has_prefix(type, "application/vnd.oasis.opendocument.");
+}
+
+static gboolean
+contains(const guint8 *hay, gsize n, const char *needle, gsize m)
+{
+	return m <= n && memmem(hay, n, needle, m) != NULL;
+}
+
+char *
+parser_sniff_office_risk(const parser_attachment_t *a, const guint8 *head, gsize head_len)
+{
+	static const char vba_utf16[] = "_\0V\0B\0A\0_\0P\0R\0O\0J\0E\0C\0T\0";
+	static const char macros_utf16[] = "M\0a\0c\0r\0o\0s\0";
+	const char *type = a->content_type ? a->content_type : "";
+	gboolean ooxml_zip = strcmp(type, "application/zip") == 0 &&
+	                     contains(head, head_len, "[Content_Types].xml", 19);
+
+	if (!is_office(type) && !ooxml_zip)
+		return NULL;
+	if (strstr(type, "macroenabled") != NULL ||
+	    contains(head, head_len, "vbaProject.bin", 14) ||
+	    contains(head, head_len, vba_utf16, sizeof vba_utf16 - 1) ||
+	    contains(head, head_len, macros_utf16, sizeof macros_utf16 - 1) ||
+	    contains(head, head_len, "Basic/script-lc.xml", 19))
+		return g_strdup_printf("office file with macros (%s)", type);
+	if (claims_document(a))
+		return g_strdup_printf("office document disguised as a document image: content is "
+		                       "%s, declared %s",
+		                       type, a->declared_type ? a->declared_type : "nothing");
+	return NULL;
+}
+
+const char *
+parser_sniff_container(const parser_attachment_t *a)
+{
+	static const char *const archives[] = {"application/zip",
+	                                       "application/x-zip",
+	                                       "application/x-zip-compressed",
+	                                       "application/x-lha",
+	                                       "application/x-lzh-compressed",
+	                                       "application/x-tar",
+	                                       "application/x-7z-compressed",
+	                                       "application/x-rar",
+	                                       "application/vnd.rar",
+	                                       "application/x-rar-compressed",
+	                                       NULL};
+	const char *type = a->content_type ? a->content_type : "";
+
+	if (g_strv_contains(archives, type))
+		return "zip";
+	if (strcmp(type, "application/vnd.ms-tnef") == 0 ||
+	    (strcmp(type, "application/octet-stream") == 0 && a->declared_type != NULL &&
+	     (strcmp(a->declared_type, "application/ms-tnef") == 0 ||
+	      strcmp(a->declared_type, "application/vnd.ms-tnef") == 0)))
+		return "tnef";
+	return NULL;
 }

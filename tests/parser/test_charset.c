@@ -34,6 +34,10 @@ static const struct {
     {"\xb3\xab\xbc\xa8\xa4\xf2\xa4\xaa\xb4\xea\xa4\xa4\xa4\xb7\xa4\xde\xa4\xb9", -1, "us-ascii",
      "開示をお願いします"},
     {"\x1b$B3+<(\x1b(B", -1, "utf-8", "開示"},
+    /* no label at all: the detector (uchardet) and the scores decide */
+    {"\xb8\xc4\xbf\xcd\xbe\xf0\xca\xf3\xa4\xce\xb3\xab\xbc\xa8\xa4\xf2\xb0\xcd\xcd\xea\xa4\xb7\xa4"
+     "\xde\xa4\xb9",
+     -1, NULL, "個人情報の開示を依頼します"},
     /* Western text stays Western */
     {"caf\xe9 cr\xe8me", -1, "iso-8859-1", "café crème"},
     {"\x93quoted\x94", -1, "windows-1252", "“quoted”"},
@@ -167,6 +171,13 @@ static const struct {
     {"attachment; filename=\"\xe9\x81\x8b\xe8\xbb\xa2.jpg\"", "運転.jpg"},
     {"attachment; filename=\"\x89\x5e\x93\x5d.jpg\"", "運転.jpg"},
     {"inline; filename=plain.png; size=123", "plain.png"},
+    /* a value split inside a %XX escape (seen from some webmail) */
+    {"attachment; filename*0*=UTF-8''%E9%81%8B%E8%BB%A2%E5%85%8D%E8%A8%B1%E8%A8%BC%2;"
+     " filename*1*=E.jpg",
+     "運転免許証..jpg"},
+    /* RFC 2047 inside the quotes of RFC 2231-less Outlook names, two words */
+    {"attachment; filename=\"=?UTF-8?B?6YGL6Lui?= =?UTF-8?B?5YWN6Kix6Ki8LmpwZw==?=\"",
+     "運転免許証.jpg"},
 };
 
 static void

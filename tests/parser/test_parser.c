@@ -117,8 +117,9 @@ static const fixture_row_t rows[] = {
     {"attachments/disguised-executables.eml", "disclosure", FALSE, NULL, "ja", 0, "開示請求",
      "Mallory", "mallory@example.net", "運転免許証.jpg|photo.jpg", "rejected,rejected",
      "application/x-executable|text/x-shellscript", "-", NULL, "免許証を添付します。", NULL},
-    {"attachments/non-id-attachments.eml", "correction", FALSE, NULL, "en", 0, "Correction", SMITH,
-     "orders.csv|scan.gif", "other,other", "text/plain|image/gif", "-", NULL,
+    /* a GIF scan is an identity-document format (issue 3); the CSV is not */
+    {"attachments/non-id-attachments.eml", "correction", FALSE, NULL, "en", 1, "Correction", SMITH,
+     "orders.csv|scan.gif", "other,id", "text/plain|image/gif", "-", NULL,
      "correct the attached list", NULL},
 
     /* auto/ */
@@ -135,8 +136,9 @@ static const fixture_row_t rows[] = {
      "", "", "-", NULL, "Please delete my data.", NULL},
     {"auto/bounce-dsn-mailer-daemon.eml", "", TRUE, "Return-Path: <>", "en", 0,
      "Undelivered Mail Returned to Sender", "Mail Delivery System",
-     "mailer-daemon@mx.example.co.jp", "-|-", "other,other", NULL, "-", NULL,
-     "could not\nbe delivered", NULL},
+     /* the message/delivery-status part is read for `bounce`, not kept */
+     "mailer-daemon@mx.example.co.jp", "-", "other", NULL, "-", NULL, "could not\nbe delivered",
+     NULL},
     {"auto/mailing-list.eml", "disclosure", TRUE, "Precedence: list", "ja", 0,
      "[privacy-ml:123] 開示請求の手続きについて", YAMADA, "", "", "", "-", NULL, "メーリングリスト",
      NULL},
@@ -328,8 +330,8 @@ check_row_mode(const fixture_row_t *row, int mode)
 
 	memory_sink_init(&m, &sink);
 	if (mode == 0) {
-		r = parser_parse_bytes(parser, g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes),
-		                       &sink, &error);
+		r = parser_parse_bytes(parser, g_bytes_get_data(bytes, NULL),
+		                       g_bytes_get_size(bytes), &sink, &error);
 	} else {
 		g_autofree char *path = g_build_filename(FIXTURES, row->path, NULL);
 		int fd = open(path, O_RDONLY);
@@ -395,7 +397,6 @@ check_row_mode(const fixture_row_t *row, int mode)
 	}
 	g_ptr_array_unref(m.received);
 }
-
 
 static void
 check_row(gconstpointer data)
@@ -474,15 +475,38 @@ assert_members(JsonObject *o, const char *const *names)
 static void
 test_json_shape(void)
 {
-	static const char *const top[] = {
-	    "message_id",   "from",          "subject",    "date",
-	    "language",     "request_types", "is_auto",    "auto_reason",
-	    "in_reply_to",  "references",    "ticket_ref", "text",
-	    "id_documents", "attachments",   "problem",    NULL};
+	static const char *const top[] = {"message_id",
+	                                  "from",
+	                                  "subject",
+	                                  "date",
+	                                  "language",
+	                                  "request_types",
+	                                  "is_auto",
+	                                  "auto_reason",
+	                                  "in_reply_to",
+	                                  "references",
+	                                  "ticket_ref",
+	                                  "text",
+	                                  "id_documents",
+	                                  "attachments",
+	                                  "problem",
+	                                  "confidence",
+	                                  "request_evidence",
+	                                  "forwarded_by",
+	                                  "bounce",
+	                                  "document_type",
+	                                  "needs_masking_check",
+	                                  "encrypted_archive",
+	                                  "over_limit",
+	                                  NULL};
 	static const char *const from[] = {"name", "address", NULL};
-	static const char *const id_doc[] = {"filename", "content_type", "size", "sha256", NULL};
-	static const char *const att[] = {"filename", "content_type", "size", "sha256",
-	                                  "kind",     "reason",       NULL};
+	static const char *const id_doc[] = {"filename", "content_type",  "size",
+	                                     "sha256",   "document_type", "needs_masking_check",
+	                                     NULL};
+	static const char *const att[] = {
+	    "filename", "content_type", "size",      "sha256",        "kind",
+	    "reason",   "encrypted",    "container", "document_type", "needs_masking_check",
+	    NULL};
 	parser_config_t config = test_default_config();
 	g_autoptr(parser_t) parser = test_parser_new(&config);
 	g_autoptr(GBytes) bytes = test_read_fixture("attachments/disguised-executables.eml");
@@ -825,6 +849,47 @@ test_stream_position(void)
 	g_assert_cmpstr(r2->text, ==, headerless);
 }
 
+/* ---- bounces: which of our mails came back ---------------------------------------- */
+
+static void
+test_bounce_returned_message(void)
+{
+	parser_config_t config = test_default_config();
+	g_autoptr(parser_t) parser = test_parser_new(&config);
+	g_autoptr(GBytes) bytes = test_read_fixture("auto/bounce-dsn-mailer-daemon.eml");
+	/* Postfix returns only the headers (RET=HDRS), folded here */
+	const char *headers_only =
+	    "From: MAILER-DAEMON@mx.example.co.jp\r\n"
+	    "To: privacy@example.co.jp\r\n"
+	    "Subject: Undelivered Mail Returned to Sender\r\n"
+	    "Auto-Submitted: auto-replied\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n"
+	    "\r\n--b\r\nContent-Type: text/plain\r\n\r\nYour mail could not be delivered.\r\n"
+	    "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+	    "Reporting-MTA: dns; mx.example.co.jp\r\n\r\n"
+	    "Final-Recipient: rfc822; gone@example.jp\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+	    "--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+	    "From: privacy@example.co.jp\r\nTo: gone@example.jp\r\n"
+	    "Message-ID:\r\n <prv-2026-000007.1@example.co.jp>\r\nSubject: x\r\n"
+	    "--b--\r\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(parser_request_t) r = parser_parse_bytes(parser, g_bytes_get_data(bytes, NULL),
+	                                                   g_bytes_get_size(bytes), NULL, &error);
+	g_autoptr(parser_request_t) h = NULL;
+
+	g_assert_no_error(error);
+	g_assert_true(r->is_auto);
+	g_assert_cmpstr(r->bounce_message_id, ==, "prv-ack-1@example.co.jp");
+
+	h = parser_parse_bytes(parser, headers_only, strlen(headers_only), NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(h->is_auto);
+	g_assert_cmpstr(h->bounce_recipient, ==, "gone@example.jp");
+	g_assert_cmpstr(h->bounce_status, ==, "5.1.1");
+	g_assert_cmpstr(h->bounce_message_id, ==, "prv-2026-000007.1@example.co.jp");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -840,5 +905,6 @@ main(int argc, char **argv)
 	g_test_add_func("/parser/limits", test_limits);
 	g_test_add_func("/parser/streams", test_streams);
 	g_test_add_func("/parser/stream-position", test_stream_position);
+	g_test_add_func("/parser/bounce-returned-message", test_bounce_returned_message);
 	return g_test_run();
 }

@@ -62,7 +62,82 @@ static const struct {
     {"ok\n差出人: 窓口\n送信日時: 金曜日\n古い\n", "ok\n"},
     {"From: a colleague told me\nto write\n", "From: a colleague told me\nto write\n"},
     {"＞全角の引用\n本文\n", "本文\n"},
+    /* signatures */
+    {"Please delete my data.\n-- \nJohn\nTel 03\n", "Please delete my data.\n"},
+    {"削除してください。\n\n━━━━━━━━━━━━\n山田 太郎\nTEL: 03-0000-0000\n━━━━━━━━━━━━\n",
+     "削除してください。\n\n"},
+    {"a rule with no contact lines after it\n==========\nstays\n",
+     "a rule with no contact lines after it\n==========\nstays\n"},
+    /* an inline forward ends the forwarder's note */
+    {"転送します\n---------- Forwarded message ---------\nFrom: A <a@example.jp>\n\n開示\n",
+     "転送します\n"},
 };
+
+static const struct {
+	const char *text, *from, *subject, *body;
+	gboolean outlook; /* the subject said FW: */
+} forward_rows[] = {
+    {"FYI\n\n---------- Forwarded message ---------\nFrom: 佐藤 花子 <h@example.jp>\n"
+     "Date: 2026年11月20日(金)\nSubject: 削除依頼\nTo: <info@example.co.jp>\n\n削除してください\n",
+     "佐藤 花子 <h@example.jp>", "削除依頼", "削除してください\n", FALSE},
+    {"Begin forwarded message:\n\nFrom: Mary <m@example.org>\nSubject: Access\n\nCopy please",
+     "Mary <m@example.org>", "Access", "Copy please", FALSE},
+    {"-------- 転送メッセージ --------\n件名: \t開示\n差出人: \t鈴木 <s@example.jp>\n\n本文",
+     "鈴木 <s@example.jp>", "開示", "本文", FALSE},
+    {"no forward here\nFrom: someone\n", NULL, NULL, NULL, FALSE},
+    {"---------- Forwarded message ---------\nSubject: no sender\n\nx", NULL, NULL, NULL, FALSE},
+    /* Outlook's FW: */
+    {"ご確認ください\n\n-----Original Message-----\nFrom: 田中 [mailto:t@example.jp]\n"
+     "Sent: Friday\nSubject: 削除\n\n削除して",
+     "田中 [mailto:t@example.jp]", "削除", "削除して", TRUE},
+    {"ok\n-----Original Message-----\nFrom: 田中\nSent: Friday\n\nold", NULL, NULL, NULL, FALSE},
+};
+
+static void
+test_inline_forward(void)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(forward_rows); i++) {
+		g_autofree char *from = NULL, *subject = NULL, *body = NULL;
+		gboolean found = parser_text_inline_forward(
+		    forward_rows[i].text, forward_rows[i].outlook, &from, &subject, &body);
+		if (found != (forward_rows[i].from != NULL))
+			g_error("row %" G_GSIZE_FORMAT ": found %d", i, found);
+		g_assert_cmpstr(from, ==, forward_rows[i].from);
+		g_assert_cmpstr(subject, ==, forward_rows[i].subject);
+		g_assert_cmpstr(body, ==, forward_rows[i].body);
+	}
+}
+
+static const struct {
+	const char *text, *type;
+	gboolean masking;
+} document_rows[] = {
+    {"運転免許証.jpg", "drivers_license", FALSE},
+    {"ＭＹ ＮＵＭＢＥＲ card.png", "my_number_card", TRUE},
+    {"マイナンバーカード（表面）.jpg", "my_number_card", TRUE},
+    {"保険証_表.jpg", "health_insurance_card", TRUE},
+    {"旅券.pdf", "passport", FALSE},
+    {"在留カード", "residence_card", FALSE},
+    {"住民票の写し.pdf", "resident_record", TRUE},
+    {"IMG_0001.HEIC", NULL, FALSE},
+    /* the earliest mention wins */
+    {"パスポートと運転免許証を送ります", "passport", FALSE},
+};
+
+static void
+test_document_types(void)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(document_rows); i++) {
+		const char *type = parser_document_type_find(document_rows[i].text);
+		if (g_strcmp0(type, document_rows[i].type) != 0)
+			g_error("row %" G_GSIZE_FORMAT ": got %s, want %s", i, type,
+			        document_rows[i].type);
+		g_assert_true(parser_document_type_needs_masking(type) == document_rows[i].masking);
+	}
+	g_assert_cmpuint(parser_document_type_count("パスポートと運転免許証"), ==, 2);
+	g_assert_true(parser_text_mentions_masked_number("個人番号カードを添付"));
+	g_assert_false(parser_text_mentions_masked_number("免許証を添付"));
+}
 
 static void
 test_new_part(void)
@@ -186,7 +261,8 @@ static const struct {
     {"logo.png", "image/png", "image/png", 5000, TRUE, FALSE, ATTACHMENT_OTHER, "signature"},
     {"logo.png", "image/png", "image/png", 20000, TRUE, FALSE, ATTACHMENT_ID_DOCUMENT, NULL},
     {"icon.png", "image/png", "image/png", 1000, FALSE, FALSE, ATTACHMENT_OTHER, "too small"},
-    {"a.gif", "image/gif", "image/gif", 50000, FALSE, FALSE, ATTACHMENT_OTHER,
+    {"a.gif", "image/gif", "image/gif", 50000, FALSE, FALSE, ATTACHMENT_ID_DOCUMENT, NULL},
+    {"a.bmp", "image/bmp", "image/bmp", 50000, FALSE, FALSE, ATTACHMENT_OTHER,
      "not an identity-document format"},
     {"運転免許証.jpg", "image/jpeg", "application/x-executable", 9000, FALSE, FALSE,
      ATTACHMENT_REJECTED, "disguised"},
@@ -258,6 +334,8 @@ main(int argc, char **argv)
 	g_test_add_func("/text/html", test_html);
 	g_test_add_func("/text/meta-charset", test_meta_charset);
 	g_test_add_func("/text/new-part", test_new_part);
+	g_test_add_func("/text/inline-forward", test_inline_forward);
+	g_test_add_func("/text/document-types", test_document_types);
 	g_test_add_func("/text/unflow", test_unflow);
 	g_test_add_func("/text/fold", test_fold);
 	g_test_add_func("/text/auto", test_auto);
