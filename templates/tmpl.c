@@ -96,6 +96,7 @@ tmpl_name_free(gpointer name)
 	if (n == NULL)
 		return;
 	g_free(n->name);
+	g_free(n->partial);
 	g_free(n);
 }
 
@@ -120,6 +121,7 @@ typedef struct {
 	/* Position cache: line and column of byte offset at, moved forward only. */
 	gsize at;
 	guint line, column;
+	guint first_line, first_column; /* where the text starts in its file */
 	char *otag, *ctag;
 	char *ctag_brace, *ctag_equals; /* "}" and "=" before ctag: {{{x}}} and {{=a b=}} */
 	GPtrArray *open;                /* node_t*: sections not yet closed, innermost last */
@@ -144,7 +146,8 @@ parser_locate(parser_t *p, gsize offset, guint *line_out, guint *column_out)
 {
 	if (offset < p->at) {
 		p->at = 0;
-		p->line = p->column = 1;
+		p->line = p->first_line;
+		p->column = p->first_column;
 	}
 	for (; p->at < offset; p->at++) {
 		guchar c = (guchar)p->src[p->at];
@@ -456,6 +459,13 @@ parse(parser_t *p, GError **error)
 tmpl_t *
 tmpl_parse(const char *text, gssize len, const char *name, GError **error)
 {
+	return tmpl_parse_at(text, len, name, 1, 1, error);
+}
+
+tmpl_t *
+tmpl_parse_at(const char *text, gssize len, const char *name, guint line, guint column,
+              GError **error)
+{
 	g_autoptr(tmpl_t) tmpl = g_new0(tmpl_t, 1);
 	parser_t p = {0};
 	gboolean ok;
@@ -469,7 +479,8 @@ tmpl_parse(const char *text, gssize len, const char *name, GError **error)
 	p.tmpl = tmpl;
 	p.src = tmpl->text;
 	p.len = tmpl->len;
-	p.line = p.column = 1;
+	p.line = p.first_line = MAX(line, 1);
+	p.column = p.first_column = MAX(column, 1);
 	set_delimiters(&p, "{{", 2, "}}", 2);
 	p.open = g_ptr_array_new();
 	p.nodes = tmpl->nodes;
@@ -530,6 +541,39 @@ tmpl_partials(const tmpl_t *tmpl)
 
 	collect_partials(tmpl->nodes, partials);
 	return partials;
+}
+
+static void
+visit_nodes(GPtrArray *nodes, tmpl_visit_fn visit, gpointer user_data)
+{
+	for (guint i = 0; i < nodes->len; i++) {
+		const node_t *n = g_ptr_array_index(nodes, i);
+		tmpl_tag_t tag = {TMPL_TAG_VARIABLE, n->name, n->line, n->column};
+
+		switch (n->kind) {
+		case NODE_TEXT:
+		case NODE_LINE:
+			continue;
+		case NODE_VAR:
+			break;
+		case NODE_PARTIAL:
+			tag.kind = TMPL_TAG_PARTIAL;
+			break;
+		case NODE_SECTION:
+			tag.kind = n->inverted ? TMPL_TAG_INVERTED : TMPL_TAG_SECTION;
+			visit(&tag, user_data);
+			visit_nodes(n->children, visit, user_data);
+			tag.kind = TMPL_TAG_END;
+			break;
+		}
+		visit(&tag, user_data);
+	}
+}
+
+void
+tmpl_visit(const tmpl_t *tmpl, tmpl_visit_fn visit, gpointer user_data)
+{
+	visit_nodes(tmpl->nodes, visit, user_data);
 }
 
 /* ---- rendering ---------------------------------------------------------- */
@@ -737,9 +781,10 @@ append_value(GString *out, JsonNode *value, gboolean html)
 }
 
 static void
-report_missing(render_t *r, const node_t *n)
+report_missing(render_t *r, const tmpl_t *t, const node_t *n)
 {
 	const node_t *at = r->via != NULL ? r->via : n;
+	tmpl_name_t *name;
 	char *key;
 
 	if (r->options->missing == NULL)
@@ -747,7 +792,28 @@ report_missing(render_t *r, const node_t *n)
 	key = g_strdup_printf("%u:%u:%s", at->line, at->column, n->name);
 	if (!g_hash_table_add(r->reported, key))
 		return;
-	g_ptr_array_add(r->options->missing, name_new(n->name, at->line, at->column, FALSE));
+	name = name_new(n->name, at->line, at->column, FALSE);
+	if (t != r->top)
+		name->partial = g_strdup(t->name);
+	g_ptr_array_add(r->options->missing, name);
+}
+
+/* A string a reader would see as nothing: empty, or only white space
+ * (ASCII or the ideographic space U+3000). */
+static gboolean
+blank(JsonNode *value)
+{
+	const char *s;
+
+	if (!JSON_NODE_HOLDS_VALUE(value) || json_node_get_value_type(value) != G_TYPE_STRING)
+		return FALSE;
+	for (s = json_node_get_string(value); *s != '\0'; s = PI_UTF8_NEXT(s)) {
+		gunichar c = g_utf8_get_char(s);
+
+		if (!g_unichar_isspace(c) && c != 0x3000)
+			return FALSE;
+	}
+	return TRUE;
 }
 
 static void
@@ -873,11 +939,15 @@ render_nodes(render_t *r, const tmpl_t *t, GPtrArray *nodes, const char *indent,
 			break;
 		case NODE_VAR:
 			value = lookup(r, n);
-			if (value == NULL || JSON_NODE_HOLDS_NULL(value))
-				report_missing(r, n);
-			else
+			if (value == NULL || JSON_NODE_HOLDS_NULL(value) ||
+			    (r->options->blank_is_missing && blank(value))) {
+				report_missing(r, t, n);
+				if (r->options->mark_missing)
+					g_string_append_printf(r->out, "{{%s}}", n->name);
+			} else {
 				append_value(r->out, value,
 				             n->escape && r->options->escape == TMPL_ESCAPE_HTML);
+			}
 			break;
 		case NODE_SECTION:
 			if (!render_section(r, t, n, indent, depth, error))
@@ -895,7 +965,7 @@ render_nodes(render_t *r, const tmpl_t *t, GPtrArray *nodes, const char *indent,
 char *
 tmpl_render(const tmpl_t *tmpl, JsonNode *context, const tmpl_options_t *options, GError **error)
 {
-	static const tmpl_options_t defaults = {TMPL_ESCAPE_HTML, NULL, NULL, NULL};
+	static const tmpl_options_t defaults = {TMPL_ESCAPE_HTML, NULL, NULL, NULL, FALSE, FALSE};
 	g_autoptr(JsonNode) empty = NULL;
 	g_autoptr(GString) out = NULL;
 	render_t r = {0};

@@ -402,6 +402,116 @@ test_missing_none(void)
 	g_assert_cmpstr(no_array, ==, "");
 }
 
+/* A blank value counts as missing when asked (what a reader sees as
+ * nothing); mark_missing shows the gap as {{name}}; a name missing inside
+ * a partial says which partial. */
+static void
+test_missing_blank_and_marked(void)
+{
+	const char *const partials[] = {"sig", "--\n{{会社}}\n", NULL};
+	g_autoptr(tmpl_t) tmpl =
+	    tmpl_parse("{{a}}|{{b}}|{{c}}|{{d}}|{{n}}\n{{>sig}}", -1, "t", NULL);
+	g_autoptr(JsonNode) data =
+	    json("{\"a\": \"\", \"b\": \" \\t\", \"c\": \"\u3000\", \"d\": \"x\", \"n\": 0}");
+	g_autoptr(GPtrArray) missing = g_ptr_array_new_with_free_func(tmpl_name_free);
+	g_autoptr(GError) error = NULL;
+	partials_t p = {partials, NULL};
+	tmpl_options_t options = {TMPL_ESCAPE_NONE, lookup_partial, &p, missing, TRUE, TRUE};
+	g_autofree char *out = tmpl_render(tmpl, data, &options, &error);
+	static const char *const expected[] = {"a", "b", "c", "会社"};
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(out, ==, "{{a}}|{{b}}|{{c}}|x|0\n--\n{{会社}}\n");
+	g_assert_cmpuint(missing->len, ==, G_N_ELEMENTS(expected));
+	for (guint i = 0; i < missing->len; i++) {
+		const tmpl_name_t *n = g_ptr_array_index(missing, i);
+
+		g_assert_cmpstr(n->name, ==, expected[i]);
+		if (i < 3)
+			g_assert_null(n->partial);
+	}
+	/* In the partial: the position of the partial tag, and its name. */
+	g_assert_cmpstr(((tmpl_name_t *)g_ptr_array_index(missing, 3))->partial, ==, "sig");
+	g_assert_cmpuint(((tmpl_name_t *)g_ptr_array_index(missing, 3))->line, ==, 2);
+	/* Without the options, blanks are values like any other. */
+	g_ptr_array_set_size(missing, 0);
+	options.blank_is_missing = FALSE;
+	options.mark_missing = FALSE;
+	g_clear_pointer(&out, g_free);
+	out = tmpl_render(tmpl, data, &options, &error);
+	g_assert_cmpstr(out, ==, "| \t|\u3000|x|0\n--\n\n");
+	g_assert_cmpuint(missing->len, ==, 1);
+}
+
+/* Text that starts inside a file (a body after its header block, a
+ * Subject: value) reports the file's positions, and renders the same. */
+static void
+test_parse_at(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(tmpl_t) bad = tmpl_parse_at("件名 {{x", -1, "ja/ack.tmpl", 1, 10, &error);
+	g_autoptr(tmpl_t) body = NULL;
+	g_autoptr(GPtrArray) missing = g_ptr_array_new_with_free_func(tmpl_name_free);
+	tmpl_options_t options = {TMPL_ESCAPE_NONE, NULL, NULL, missing, FALSE, FALSE};
+	g_autofree char *out = NULL;
+	const tmpl_name_t *n;
+
+	g_assert_null(bad);
+	g_assert_cmpstr(error->message, ==,
+	                "ja/ack.tmpl:1:13: unclosed tag: no \"}}\" after \"{{\"");
+	g_clear_error(&error);
+	bad = tmpl_parse_at("一\n二{{#a}}", -1, "f", 5, 7, &error);
+	g_assert_null(bad);
+	g_assert_cmpstr(error->message, ==, "f:6:2: unclosed section \"a\"");
+	g_clear_error(&error);
+	body = tmpl_parse_at("{{#s}}\n本文 {{v}}\n{{/s}}\n", -1, "f", 5, 1, &error);
+	g_assert_no_error(error);
+	out = tmpl_render(body, NULL, &options, &error);
+	g_assert_cmpstr(out, ==, "");
+	g_clear_pointer(&out, g_free);
+	{
+		g_autoptr(JsonNode) data = json("{\"s\": true}");
+		out = tmpl_render(body, data, &options, &error);
+	}
+	g_assert_cmpstr(out, ==, "本文 \n");
+	n = g_ptr_array_index(missing, 0);
+	g_assert_cmpstr(n->name, ==, "v");
+	g_assert_cmpuint(n->line, ==, 6);
+	g_assert_cmpuint(n->column, ==, 4);
+}
+
+/* The walk gives every tag in order, sections with their ends. */
+static void
+record_tag(const tmpl_tag_t *tag, gpointer user_data)
+{
+	static const char *const kinds[] = {"var", "section", "inverted", "end", "partial"};
+	GString *out = user_data;
+
+	g_string_append_printf(out, "%s %s %u:%u\n", kinds[tag->kind], tag->name, tag->line,
+	                       tag->column);
+}
+
+static void
+test_visit(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(tmpl_t) tmpl = tmpl_parse(
+	    "{{a}}\n{{#l}}\n  {{b}}{{^c}}{{>p}}{{/c}}\n{{/l}}\n{{! x }}{{{d}}}", -1, "t", &error);
+	g_autoptr(GString) out = g_string_new(NULL);
+
+	g_assert_no_error(error);
+	tmpl_visit(tmpl, record_tag, out);
+	g_assert_cmpstr(out->str, ==,
+	                "var a 1:1\n"
+	                "section l 2:1\n"
+	                "var b 3:3\n"
+	                "inverted c 3:8\n"
+	                "partial p 3:14\n"
+	                "end c 3:8\n"
+	                "end l 2:1\n"
+	                "var d 5:9\n");
+}
+
 /* ---- static listing ------------------------------------------------------ */
 
 static void
@@ -453,7 +563,7 @@ test_partial_null(void)
 	g_autoptr(tmpl_t) tmpl = tmpl_parse("[{{>none}}]\n  {{>none}}\n.", -1, "t", &error);
 	g_autoptr(GHashTable) calls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	partials_t p = {NULL, calls};
-	tmpl_options_t options = {TMPL_ESCAPE_NONE, lookup_partial, &p, NULL};
+	tmpl_options_t options = {TMPL_ESCAPE_NONE, lookup_partial, &p, NULL, FALSE, FALSE};
 	g_autofree char *out = NULL;
 	g_autofree char *no_callback = NULL;
 
@@ -475,7 +585,7 @@ test_partial_cached(void)
 	const char *const pairs[] = {"item", "<{{.}}>", NULL};
 	g_autoptr(GHashTable) calls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	partials_t p = {pairs, calls};
-	tmpl_options_t options = {TMPL_ESCAPE_NONE, lookup_partial, &p, NULL};
+	tmpl_options_t options = {TMPL_ESCAPE_NONE, lookup_partial, &p, NULL, FALSE, FALSE};
 	g_autoptr(GError) error = NULL;
 	g_autoptr(tmpl_t) tmpl = tmpl_parse("{{#l}}{{>item}}{{/l}}", -1, "t", &error);
 	g_autoptr(JsonNode) data = json("{\"l\": [1, 2, 3]}");
@@ -715,6 +825,9 @@ main(int argc, char **argv)
 	g_test_add_func("/tmpl/parse/length", test_length);
 	g_test_add_func("/tmpl/missing/report", test_missing);
 	g_test_add_func("/tmpl/missing/none", test_missing_none);
+	g_test_add_func("/tmpl/missing/blank-and-marked", test_missing_blank_and_marked);
+	g_test_add_func("/tmpl/parse/at", test_parse_at);
+	g_test_add_func("/tmpl/visit", test_visit);
 	g_test_add_func("/tmpl/names", test_names);
 	g_test_add_func("/tmpl/partials/null", test_partial_null);
 	g_test_add_func("/tmpl/partials/cached", test_partial_cached);
