@@ -25,7 +25,9 @@ struct fetcher {
 	mailimap *imap;
 	fetcher_io_t io;
 	GPtrArray *capabilities; /* upper-case names, "AUTH=PLAIN" for mechanisms */
+	char *secret; /* password or access token; wiped on free */
 	gboolean logged_in;
+	gboolean preauth; /* the server greeted with PREAUTH */
 	gboolean broken; /* the stream is in an unknown state: no further command, no LOGOUT */
 	gboolean selected;
 	gboolean read_only;
@@ -108,3 +110,10 @@ struct mailimap_set *fetcher_uid_set_new(const GArray *ranges);
  * "&UeZ0Bm4IMH8-", "R&D" → "R&-D".  NULL when NAME is not valid UTF-8.
  * Caller frees with g_free(). */
 char *fetcher_mailbox_encode(const char *name);
+
+/* ---- mark.c ------------------------------------------------------------------ */
+
+/* CREATE the mailbox ENCODED (modified UTF-7; NAME for messages); a mailbox
+ * someone else created meanwhile ([ALREADYEXISTS]) is fine. */
+gboolean fetcher_create_mailbox(fetcher_t *f, const char *encoded, const char *name,
+                                GError **error);

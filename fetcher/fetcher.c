@@ -371,13 +371,30 @@ login(fetcher_t *f, GError **error)
 		                    config->security == SECURITY_NONE
 		                        ? " without TLS (set security = tls or starttls)"
 		                        : "");
+	if (config->auth == AUTH_XOAUTH2) {
+		/* SASL XOAUTH2 (Google, Microsoft): the bearer token instead of a
+		 * password; a refused token is PI_ERROR_AUTH like a bad password. */
+		if (!fetcher_has_capability(f, "AUTH=XOAUTH2"))
+			return fetcher_fail(f, PI_ERROR_FATAL, error,
+			                    "server does not offer AUTH=XOAUTH2 (auth = xoauth2)");
+		capabilities_forget(f);
+		r = mailimap_oauth2_authenticate(f->imap, config->user, f->secret);
+		return fetcher_check(f, r, PI_ERROR_AUTH, error, "AUTHENTICATE XOAUTH2");
+	}
 	capabilities_forget(f);
-	r = mailimap_login(f->imap, config->user, config->password);
+	r = mailimap_login(f->imap, config->user, f->secret);
 	return fetcher_check(f, r, PI_ERROR_AUTH, error, "login");
 }
 
 fetcher_t *
 fetcher_connect(const imap_config_t *config, GError **error)
+{
+	g_return_val_if_fail(config != NULL, NULL);
+	return fetcher_connect_with(config, config->password, error);
+}
+
+fetcher_t *
+fetcher_connect_with(const imap_config_t *config, const char *secret, GError **error)
 {
 	g_autoptr(fetcher_t) f = NULL;
 	mailstream *stream;
@@ -389,15 +406,18 @@ fetcher_connect(const imap_config_t *config, GError **error)
 		            "[imap] host and user must be set to connect");
 		return NULL;
 	}
-	if (config->password == NULL) {
+	if (secret == NULL) {
 		g_set_error(error, FETCHER_ERROR, PI_ERROR_FATAL,
-		            "no IMAP password for %s (set password_file or "
-		            "PRIVACY_INBOX_IMAP_PASSWORD)",
+		            config->auth == AUTH_XOAUTH2
+		                ? "no OAuth2 access token for %s"
+		                : "no IMAP password for %s (set password_file or "
+		                  "PRIVACY_INBOX_IMAP_PASSWORD)",
 		            config->user);
 		return NULL;
 	}
 	f = g_new0(fetcher_t, 1);
 	f->config = config;
+	f->secret = g_strdup(secret);
 	f->host = g_strdup(config->host);
 	f->where = strchr(config->host, ':') != NULL
 	               ? g_strdup_printf("[%s]:%u", config->host, config->port)
@@ -437,6 +457,7 @@ fetcher_connect(const imap_config_t *config, GError **error)
 	if (r != MAILIMAP_NO_ERROR_AUTHENTICATED && !login(f, error))
 		return NULL;
 	f->logged_in = TRUE;
+	f->preauth = r == MAILIMAP_NO_ERROR_AUTHENTICATED;
 	if (!capabilities_refresh(f, error))
 		return NULL;
 	g_debug("%s: logged in as %s", f->where, config->user);
@@ -474,6 +495,9 @@ fetcher_free(fetcher_t *fetcher)
 		g_ptr_array_unref(fetcher->capabilities);
 	g_free(fetcher->host);
 	g_free(fetcher->where);
+	if (fetcher->secret != NULL)
+		memset(fetcher->secret, 0, strlen(fetcher->secret));
+	g_free(fetcher->secret);
 	g_free(fetcher);
 }
 

@@ -54,6 +54,11 @@ typedef struct {
 /* Connect, verify TLS, log in.  CONFIG is borrowed and must outlive the
  * fetcher.  Caller frees with fetcher_free() (which logs out). */
 fetcher_t *fetcher_connect(const imap_config_t *config, GError **error);
+/* The same, proving who we are with SECRET: the password (auth = password)
+ * or an OAuth2 access token (auth = xoauth2: SASL XOAUTH2).  SECRET is
+ * copied. */
+fetcher_t *fetcher_connect_with(const imap_config_t *config, const char *secret,
+                                GError **error);
 void fetcher_free(fetcher_t *fetcher);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(fetcher_t, fetcher_free)
 
@@ -82,3 +87,37 @@ gboolean fetcher_fetch(fetcher_t *fetcher, const guint32 *uids, guint n,
  * error. */
 gboolean fetcher_mark_processed(fetcher_t *fetcher, const guint32 *uids, guint n,
                                 GError **error);
+
+/* ---- watching the mailbox (idle.c) ------------------------------------------ */
+
+typedef enum {
+	FETCHER_IDLE_ACTIVITY, /* the server said something (new mail, expunge, keepalive) */
+	FETCHER_IDLE_TIMEOUT,  /* SECONDS passed quietly */
+	FETCHER_IDLE_WOKEN,    /* WAKE_FD became readable (left unread for the caller) */
+} fetcher_idle_t;
+
+/* IDLE (RFC 2177) in the selected mailbox until the server sends anything,
+ * SECONDS pass, or WAKE_FD (-1: none) becomes readable; then DONE.  The
+ * caller re-issues it (before 29 minutes: imap.idle_seconds).  Fails with
+ * PI_ERROR_FATAL when the server has no IDLE. */
+gboolean fetcher_idle(fetcher_t *fetcher, guint seconds, int wake_fd, fetcher_idle_t *result_out,
+                      GError **error);
+
+/* NOOP: lets a polling client see new mail and notices a dead connection. */
+gboolean fetcher_noop(fetcher_t *fetcher, GError **error);
+
+/* How many messages with UID <= LAST_UID are still in the selected mailbox
+ * without being marked processed (with processed_action = flag: without
+ * processed_flag; a system flag such as \Flagged is not checked: 0).  After
+ * a pass this should be 0: anything else means the server and the store
+ * disagree. */
+gboolean fetcher_count_unprocessed(fetcher_t *fetcher, guint32 last_uid, guint *count_out,
+                                   GError **error);
+
+/* ---- copies of what we sent (append.c) ------------------------------------- */
+
+/* APPEND the LEN bytes of a message to MAILBOX (UTF-8 name; created when the
+ * server answers [TRYCREATE]) with the \Seen flag, so the mailbox shows the
+ * whole conversation.  Works whether or not a mailbox is selected. */
+gboolean fetcher_append(fetcher_t *fetcher, const char *mailbox, const char *data, gsize len,
+                        GError **error);

@@ -62,8 +62,8 @@ store_flag(fetcher_t *f, struct mailimap_set *set, const char *set_text, struct 
 	                     set_text, flag_name);
 }
 
-static gboolean
-create_mailbox(fetcher_t *f, const char *encoded, const char *name, GError **error)
+gboolean
+fetcher_create_mailbox(fetcher_t *f, const char *encoded, const char *name, GError **error)
 {
 	int r = mailimap_create(f->imap, encoded);
 
@@ -97,7 +97,7 @@ transfer(fetcher_t *f, gboolean use_move, struct mailimap_set *set, const char *
 		if (r != refused || attempt > 0 ||
 		    g_strcmp0(fetcher_response_code(f), "TRYCREATE") != 0)
 			break;
-		if (!create_mailbox(f, encoded, name, error))
+		if (!fetcher_create_mailbox(f, encoded, name, error))
 			return FALSE;
 	}
 	if (!fetcher_check(f, r, PI_ERROR_FATAL, error, "UID %s %s \"%s\"", verb, set_text, name))
@@ -106,17 +106,73 @@ transfer(fetcher_t *f, gboolean use_move, struct mailimap_set *set, const char *
 	return TRUE;
 }
 
+/* Of SET, the UIDs not yet flagged \Deleted (UID SEARCH UID set UNDELETED),
+ * as ranges; NULL on error. */
+static GArray *
+undeleted(fetcher_t *f, struct mailimap_set *set, const char *set_text, GError **error)
+{
+	struct mailimap_set *copy = NULL;
+	struct mailimap_search_key *key, *both;
+	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	clist *result = NULL;
+	int r;
+
+	/* The key takes its set: search with a copy. */
+	copy = mailimap_set_new_empty();
+	for (clistiter *it = clist_begin(set->set_list); it != NULL; it = clist_next(it)) {
+		const struct mailimap_set_item *item = clist_content(it);
+
+		if (copy == NULL ||
+		    mailimap_set_add_interval(copy, item->set_first, item->set_last) !=
+		        MAILIMAP_NO_ERROR)
+			g_error("out of memory building a UID SEARCH");
+	}
+	key = mailimap_search_key_new_uid(copy);
+	both = mailimap_search_key_new_multiple_empty();
+	if (key == NULL || both == NULL || mailimap_search_key_multiple_add(both, key) != 0 ||
+	    mailimap_search_key_multiple_add(
+	        both, mailimap_search_key_new(MAILIMAP_SEARCH_KEY_UNDELETED, NULL, NULL, NULL, NULL,
+	                                      NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	                                      NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL,
+	                                      NULL, NULL)) != 0)
+		g_error("out of memory building a UID SEARCH");
+	r = mailimap_uid_search(f->imap, NULL, both, &result);
+	mailimap_search_key_free(both);
+	if (!fetcher_check(f, r, PI_ERROR_TEMPORARY, error, "UID SEARCH UID %s UNDELETED",
+	                   set_text))
+		return NULL;
+	for (clistiter *it = clist_begin(result); it != NULL; it = clist_next(it))
+		g_array_append_val(uids, *(const uint32_t *)clist_content(it));
+	mailimap_search_result_free(result);
+	return fetcher_uid_ranges((const guint32 *)(const void *)uids->data, uids->len);
+}
+
 static gboolean
 move(fetcher_t *f, struct mailimap_set *set, const char *set_text, GError **error)
 {
+	g_autoptr(GArray) to_copy = NULL;
 	int r;
 
 	if (fetcher_has_capability(f, "MOVE"))
 		return transfer(f, TRUE, set, set_text, error);
-	/* RFC 6851's fallback: COPY, flag \Deleted, expunge. */
-	if (!transfer(f, FALSE, set, set_text, error) ||
-	    !store_flag(f, set, set_text, mailimap_flag_new_deleted(), "\\Deleted", error))
+	/* RFC 6851's fallback: COPY, flag \Deleted, expunge.  Messages already
+	 * flagged \Deleted were copied by an earlier attempt that was cut off
+	 * before its EXPUNGE: not copied twice.  (An attempt cut off between
+	 * COPY and STORE still leaves a second copy in the processed mailbox:
+	 * without MOVE, IMAP has no atomic way.) */
+	if ((to_copy = undeleted(f, set, set_text, error)) == NULL)
 		return FALSE;
+	if (to_copy->len > 0) {
+		g_autofree char *copy_text = fetcher_uid_ranges_format(to_copy);
+		struct mailimap_set *copy_set = fetcher_uid_set_new(to_copy);
+		gboolean ok = transfer(f, FALSE, copy_set, copy_text, error) &&
+		              store_flag(f, copy_set, copy_text, mailimap_flag_new_deleted(),
+		                         "\\Deleted", error);
+
+		mailimap_set_free(copy_set);
+		if (!ok)
+			return FALSE;
+	}
 	if (fetcher_has_capability(f, "UIDPLUS")) {
 		r = mailimap_uid_expunge(f->imap, set);
 		return fetcher_check(f, r, PI_ERROR_FATAL, error, "UID EXPUNGE %s", set_text);

@@ -2,8 +2,9 @@
  * loopback (a thread), for what a real server cannot be made to do: a
  * greeting that never comes (plain and TLS), a connection cut in the middle
  * of a BODY[] literal, and FETCH attributes in an unusual order (BODY[]
- * before UID, an unsolicited FETCH in between).  Everything else is tested
- * against Dovecot in test_fetcher.c.
+ * before UID, an unsolicited FETCH in between), and IDLE step by step (new
+ * mail, a quiet re-issue, a wake-up, a BYE while idling).  Everything else
+ * is tested against Dovecot in test_fetcher.c.
  */
 #include "fetcher/fetcher.h"
 
@@ -19,6 +20,7 @@ typedef enum {
 	SCRIPT_SILENT,      /* accepts, never says a word */
 	SCRIPT_CUT_LITERAL, /* closes the connection in the middle of BODY[] */
 	SCRIPT_REORDERED,   /* BODY[] before UID, and an unsolicited FETCH */
+	SCRIPT_IDLE,        /* IDLE: EXISTS; quiet; quiet; BYE and close */
 } script_t;
 
 typedef struct {
@@ -27,6 +29,7 @@ typedef struct {
 	script_t script;
 	GThread *thread;
 	GString *commands; /* the lines received; read after the join */
+	guint idles;       /* IDLE commands answered */
 } scripted_t;
 
 enum { REORDERED_BIG = 200000 };
@@ -142,7 +145,22 @@ scripted_run(gpointer data)
 
 		g_string_append_printf(s->commands, "%s\n", line->str);
 		if (g_ascii_strcasecmp(cmd, "LOGIN") == 0) {
-			send_text(fd, "%s OK [CAPABILITY IMAP4rev1 UIDPLUS] Logged in\r\n", tag);
+			send_text(fd, "%s OK [CAPABILITY IMAP4rev1 UIDPLUS%s] Logged in\r\n", tag,
+			          s->script == SCRIPT_IDLE ? " IDLE" : "");
+		} else if (g_ascii_strcasecmp(cmd, "IDLE") == 0 && s->script == SCRIPT_IDLE) {
+			s->idles++;
+			send_text(fd, "+ idling\r\n");
+			if (s->idles == 1) {
+				g_usleep(200000);
+				send_text(fd, "* 3 EXISTS\r\n");
+			} else if (s->idles == 4) {
+				send_text(fd, "* BYE Server shutting down\r\n");
+				break;
+			}
+			if (!read_line(fd, line))
+				break;
+			g_string_append_printf(s->commands, "%s\n", line->str);
+			send_text(fd, "%s OK Idle completed.\r\n", tag);
 		} else if (g_ascii_strcasecmp(cmd, "CAPABILITY") == 0) {
 			send_text(fd, "* CAPABILITY IMAP4rev1 UIDPLUS\r\n%s OK done\r\n", tag);
 		} else if (g_ascii_strcasecmp(cmd, "SELECT") == 0) {
@@ -354,6 +372,49 @@ test_scripted_reordered(void)
 	g_assert_true(g_str_has_suffix(commands, "\n4 LOGOUT\n"));
 }
 
+static void
+test_scripted_idle(void)
+{
+	scripted_t *s = scripted_start(SCRIPT_IDLE);
+	g_autoptr(imap_config_t) config = scripted_config(s, SECURITY_NONE);
+	g_autoptr(fetcher_t) f = connect_ok(config);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *commands = NULL;
+	fetcher_mailbox_t box = {0};
+	fetcher_idle_t why = FETCHER_IDLE_TIMEOUT;
+	int wake[2];
+
+	g_assert_true(fetcher_has_capability(f, "IDLE"));
+	select_ok(f, "INBOX", &box);
+	g_assert_cmpint(pipe(wake), ==, 0);
+	/* New mail while idling: back at once. */
+	g_assert_true(fetcher_idle(f, 30, wake[0], &why, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(why, ==, FETCHER_IDLE_ACTIVITY);
+	/* Nothing happens: DONE after the time asked for. */
+	g_assert_true(fetcher_idle(f, 1, wake[0], &why, &error));
+	g_assert_cmpint(why, ==, FETCHER_IDLE_TIMEOUT);
+	/* A signal handler writes to the wake-up descriptor. */
+	g_assert_cmpint(write(wake[1], "x", 1), ==, 1);
+	g_assert_true(fetcher_idle(f, 30, wake[0], &why, &error));
+	g_assert_cmpint(why, ==, FETCHER_IDLE_WOKEN);
+	g_assert_no_error(error);
+	/* The server goes away while we idle: a temporary error, and the
+	 * connection is not used again. */
+	g_assert_false(fetcher_idle(f, 30, -1, &why, &error));
+	g_assert_error(error, FETCHER_ERROR, PI_ERROR_TEMPORARY);
+	g_clear_error(&error);
+	g_assert_false(fetcher_noop(f, &error));
+	g_assert_error(error, FETCHER_ERROR, PI_ERROR_TEMPORARY);
+	g_clear_pointer(&f, fetcher_free);
+	close(wake[0]);
+	close(wake[1]);
+	commands = scripted_finish(s);
+	g_assert_cmpstr(commands, ==,
+	                "1 LOGIN pi secret\n2 SELECT INBOX\n3 IDLE\nDONE\n4 IDLE\nDONE\n"
+	                "5 IDLE\nDONE\n6 IDLE\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -364,5 +425,6 @@ main(int argc, char **argv)
 	g_test_add_func("/fetcher/scripted/silent-greeting", test_scripted_silent_greeting);
 	g_test_add_func("/fetcher/scripted/cut-literal", test_scripted_cut_literal);
 	g_test_add_func("/fetcher/scripted/reordered", test_scripted_reordered);
+	g_test_add_func("/fetcher/scripted/idle", test_scripted_idle);
 	return g_test_run();
 }
