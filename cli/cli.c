@@ -28,7 +28,8 @@ cli_open_store(cli_t *cli, GError **error)
 
 	if (config == NULL)
 		return NULL;
-	return store_open(config->store.database, config->store.spool, error);
+	return store_open_keyed(config->store.database, config->store.spool,
+	                        config->store.key_file, error);
 }
 
 parser_t *

@@ -12,6 +12,7 @@
 #include "templates/catalogue.h"
 
 #include <json-glib/json-glib.h>
+#include <sys/types.h>
 
 enum { EXIT_OK = 0, EXIT_FAILURE_OPERATIONAL = 1, EXIT_USAGE = 2 };
 
@@ -46,6 +47,16 @@ void cli_print_json(JsonNode *node, gboolean compact);
 /* The person acting: --by, else the login name. Borrowed or static. */
 const char *cli_actor(const char *by);
 
+/* Log lines through GLib's structured logging: the journal when run by
+ * systemd, else one line per event on stderr (cli/log.c). */
+void cli_log_setup(void);
+
+/* The single-instance lock (cli/lock.c): an exclusive flock() on PATH held
+ * until the process ends; returns its fd, or -1 with an error naming the
+ * holder's pid.  cli_lock_holder() is that pid (0: nobody holds it). */
+int cli_lock_acquire(const char *path, GError **error);
+pid_t cli_lock_holder(const char *path);
+
 /* Stop requested by SIGTERM/SIGINT (see cli_install_signals). */
 extern volatile int cli_stop_requested;
 void cli_install_signals(void);
@@ -59,6 +70,14 @@ int cmd_tickets(cli_t *cli, int argc, char **argv);
 int cmd_drafts(cli_t *cli, int argc, char **argv);
 int cmd_send(cli_t *cli, int argc, char **argv);
 int cmd_templates(cli_t *cli, int argc, char **argv);
+int cmd_digest(cli_t *cli, int argc, char **argv);
+int cmd_attachments(cli_t *cli, int argc, char **argv);
+int cmd_purge(cli_t *cli, int argc, char **argv);
+int cmd_audit(cli_t *cli, int argc, char **argv);
+int cmd_report(cli_t *cli, int argc, char **argv);
+int cmd_status(cli_t *cli, int argc, char **argv);
+int cmd_serve(cli_t *cli, int argc, char **argv);
+int cmd_users(cli_t *cli, int argc, char **argv);
 
 /* Dispatch "NAME SUBCOMMAND ARGS" among SUBCOMMANDS (NULL-terminated). */
 typedef struct {

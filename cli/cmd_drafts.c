@@ -1,6 +1,8 @@
 /* cmd_drafts.c — reviewing drafted replies: list, show, edit, approve, reject. */
 #include "cli/cli.h"
 
+#include <gio/gio.h>
+
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <stdlib.h>
@@ -75,6 +77,48 @@ drafts_list(cli_t *cli, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* The template version draft D came from, as the store kept it; NULL when
+ * its text was not kept (drafted before versions were recorded). */
+static store_template_version_t *
+template_version_of(store_t *store, const store_draft_t *d)
+{
+	g_autoptr(GError) error = NULL;
+	store_template_version_t *v;
+
+	if (d->template_hash == NULL)
+		return NULL;
+	v = store_template_version_get(store, d->kind, NULL, d->template_hash, &error);
+	if (v == NULL && !g_error_matches(error, STORE_ERROR, PI_ERROR_NOT_FOUND))
+		g_printerr("privacy-inbox: warning: %s\n", error->message);
+	return v;
+}
+
+static void
+add_template_json(JsonObject *draft, const store_draft_t *d, const store_template_version_t *v)
+{
+	JsonObject *t;
+
+	if (d->template_hash == NULL) {
+		json_object_set_null_member(draft, "template");
+		return;
+	}
+	t = json_object_new();
+	json_object_set_string_member(t, "kind", d->kind);
+	json_object_set_string_member(t, "language", v ? v->language : d->language);
+	json_object_set_string_member(t, "version", d->template_hash);
+	if (v != NULL) {
+		JsonNode *partials = json_from_string(v->partials, NULL);
+
+		json_object_set_string_member(t, "first_used_at", v->first_used_at);
+		json_object_set_string_member(t, "text", v->text);
+		if (partials != NULL)
+			json_object_set_member(t, "partials", partials);
+	} else {
+		json_object_set_null_member(t, "text");
+	}
+	json_object_set_object_member(draft, "template", t);
+}
+
 static int
 drafts_show(cli_t *cli, int argc, char **argv)
 {
@@ -86,6 +130,8 @@ drafts_show(cli_t *cli, int argc, char **argv)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(store_t) store = NULL;
 	g_autoptr(store_draft_t) d = NULL;
+	g_autoptr(GPtrArray) attachments = NULL;
+	g_autoptr(store_template_version_t) version = NULL;
 	gint64 id;
 
 	if (!cli_parse_options("drafts show", "ID", "Show a drafted reply as it would be sent.",
@@ -98,8 +144,23 @@ drafts_show(cli_t *cli, int argc, char **argv)
 	if ((store = cli_open_store(cli, &error)) == NULL ||
 	    (d = store_draft_get(store, id, &error)) == NULL)
 		return cli_fail(error);
+	if ((attachments = store_draft_attachments(store, id, &error)) == NULL)
+		return cli_fail(error);
+	version = template_version_of(store, d);
 	if (json) {
 		g_autoptr(JsonNode) node = store_draft_to_json(d);
+		JsonArray *files = json_array_new();
+		for (guint i = 0; i < attachments->len; i++) {
+			store_draft_attachment_t *a = g_ptr_array_index(attachments, i);
+			JsonObject *o = json_object_new();
+			json_object_set_string_member(o, "filename", a->filename);
+			json_object_set_string_member(o, "content_type", a->content_type);
+			json_object_set_int_member(o, "size", (gint64)a->size);
+			json_object_set_string_member(o, "sha256", a->sha256);
+			json_array_add_object_element(files, o);
+		}
+		json_object_set_array_member(json_node_get_object(node), "attachments", files);
+		add_template_json(json_node_get_object(node), d, version);
 		cli_print_json(node, FALSE);
 		return EXIT_OK;
 	}
@@ -111,10 +172,20 @@ drafts_show(cli_t *cli, int argc, char **argv)
 		g_print("Rejected: by %s: %s\n", d->rejected_by, d->reject_reason ? d->reject_reason : "");
 	if (d->last_error)
 		g_print("Error:    %s (attempts: %u)\n", d->last_error, d->attempts);
-	if (d->template_hash)
-		g_print("Template: %s/%s version %.12s\n", d->language, d->kind, d->template_hash);
+	if (version != NULL)
+		g_print("Template: %s/%s version %.12s, in use since %s (its text: privacy-inbox "
+		        "templates history %s %.12s)\n",
+		        version->language, d->kind, d->template_hash, version->first_used_at, d->kind,
+		        d->template_hash);
+	else if (d->template_hash)
+		g_print("Template: %s/%s version %.12s (its text was not kept)\n", d->language, d->kind,
+		        d->template_hash);
 	g_print("To:       %s%s%s%s\n", d->to_name ? d->to_name : "", d->to_name ? " <" : "",
 	        d->to_address, d->to_name ? ">" : "");
+	for (guint i = 0; i < attachments->len; i++) {
+		store_draft_attachment_t *a = g_ptr_array_index(attachments, i);
+		g_print("Attached: %s (%s, %zu bytes)\n", a->filename, a->content_type, a->size);
+	}
 	g_print("Subject:  %s\n\n%s", d->subject, d->body);
 	if (!g_str_has_suffix(d->body, "\n"))
 		g_print("\n");
@@ -254,7 +325,8 @@ drafts_decide(cli_t *cli, int argc, char **argv, gboolean approve)
 		return cli_usage(command, "--reason TEXT is required");
 	if ((store = cli_open_store(cli, &error)) == NULL)
 		return cli_fail(error);
-	ok = approve ? store_draft_approve(store, id, by, &error)
+	ok = approve ? store_draft_approve(store, id, by, cli_config(cli, NULL)->policy.four_eyes,
+	                                   &error)
 	             : store_draft_reject(store, id, by, reason, &error);
 	if (!ok)
 		return cli_fail(error);
@@ -274,6 +346,68 @@ drafts_reject(cli_t *cli, int argc, char **argv)
 	return drafts_decide(cli, argc, argv, FALSE);
 }
 
+/* `drafts attach ID FILE`: disclosed material sent with the reply.  The
+ * file is copied into the spool (the original may go away). */
+static int
+drafts_attach(cli_t *cli, int argc, char **argv)
+{
+	char *by = NULL, *name = NULL, *type = NULL;
+	const GOptionEntry entries[] = {
+		{"by", 0, 0, G_OPTION_ARG_STRING, &by, "who attaches (required)", "NAME"},
+		{"name", 0, 0, G_OPTION_ARG_STRING, &name, "the file name the requester sees", "NAME"},
+		{"type", 0, 0, G_OPTION_ARG_STRING, &type, "the MIME type (default: guessed)", "TYPE"},
+		G_OPTION_ENTRY_NULL,
+	};
+	g_autofree char *by_o = NULL, *name_o = NULL, *type_o = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(store_t) store = NULL;
+	g_autoptr(spool_file_t) file = NULL;
+	g_autoptr(GMappedFile) mapped = NULL;
+	g_autofree char *kept = NULL, *base = NULL, *guessed = NULL, *mime = NULL, *sha = NULL;
+	store_draft_attachment_t a = {0};
+	gint64 id;
+
+	if (!cli_parse_options("drafts attach", "ID FILE --by NAME",
+	                       "Attach a file (the disclosed data) to a pending draft.", entries, &argc,
+	                       &argv))
+		return EXIT_USAGE;
+	by_o = by, name_o = name, type_o = type;
+	if (argc != 3)
+		return cli_usage("drafts attach", "which draft, and which file?");
+	if (!parse_id("drafts attach", argv[1], &id))
+		return EXIT_USAGE;
+	if (by == NULL || *by == '\0')
+		return cli_usage("drafts attach", "--by NAME is required: who attaches is recorded");
+	if ((mapped = g_mapped_file_new(argv[2], FALSE, &error)) == NULL)
+		return cli_fail(error);
+	if ((store = cli_open_store(cli, &error)) == NULL ||
+	    (file = store_spool_file_new(store, &error)) == NULL ||
+	    !spool_file_write(file, g_mapped_file_get_contents(mapped), g_mapped_file_get_length(mapped),
+	                      &error) ||
+	    !spool_file_finish(file, &error) || (kept = spool_file_keep(file, "outgoing", &error)) == NULL)
+		return cli_fail(error);
+	base = g_path_get_basename(argv[2]);
+	guessed = g_content_type_guess(base, (const guchar *)g_mapped_file_get_contents(mapped),
+	                               MIN(g_mapped_file_get_length(mapped), 4096), NULL);
+	mime = type ? g_strdup(type) : g_content_type_get_mime_type(guessed);
+	if (mime == NULL)
+		mime = g_strdup("application/octet-stream");
+	sha = g_strdup(spool_file_sha256(file));
+	a.filename = name ? name : base;
+	a.content_type = mime;
+	a.size = spool_file_size(file);
+	a.sha256 = sha;
+	a.spool_path = kept;
+	a.added_by = by;
+	if (!g_utf8_validate(a.filename, -1, NULL))
+		return cli_failf("the file name is not valid UTF-8: give one with --name");
+	if (!store_draft_attach(store, id, &a, &error))
+		return cli_fail(error);
+	g_print("draft %" G_GINT64_FORMAT ": attached %s (%s, %zu bytes)\n", id, a.filename,
+	        a.content_type, a.size);
+	return EXIT_OK;
+}
+
 int
 cmd_drafts(cli_t *cli, int argc, char **argv)
 {
@@ -283,6 +417,7 @@ cmd_drafts(cli_t *cli, int argc, char **argv)
 		{"edit", drafts_edit, "edit a pending draft in $EDITOR"},
 		{"approve", drafts_approve, "approve a pending draft --by NAME"},
 		{"reject", drafts_reject, "reject a draft --by NAME --reason TEXT"},
+		{"attach", drafts_attach, "attach a file to a pending draft: ID FILE --by NAME"},
 		{NULL, NULL, NULL},
 	};
 

@@ -1,4 +1,6 @@
-/* cmd_fetch.c — `fetch --once`, `run`, `ingest` and `send`. */
+/* cmd_fetch.c — `fetch --once`, `ingest` and `send` (the daemon, `run`, is
+ * in daemon.c).  `fetch` and `send` take the single-instance lock, so they
+ * refuse to run beside the daemon or each other. */
 #include "cli/pipeline.h"
 
 #include <errno.h>
@@ -14,18 +16,42 @@ print_line(const char *line)
 }
 
 static void
-log_line(const char *line)
-{
-	g_message("%s", line);
-}
-
-static void
 print_stats(const pipeline_stats_t *s)
 {
 	g_print("%u fetched: %u new tickets, %u for triage, %u follow-ups, %u automatic, "
 	        "%u duplicates; %u replies sent, %u not sent\n",
 	        s->fetched, s->tickets, s->triage, s->follow_ups, s->automatic, s->duplicates,
 	        s->sent, s->send_failed);
+}
+
+typedef int lock_fd_t;
+
+static void
+lock_release(lock_fd_t fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC(lock_fd_t, lock_release, -1)
+
+/* The lock, the pipeline, and OAuth2 credentials when configured. */
+static gboolean
+open_locked(cli_t *cli, pipeline_t **p_out, credentials_t **credentials_out, int *lock_out,
+            GError **error)
+{
+	const config_t *config = cli_config(cli, error);
+
+	if (config == NULL)
+		return FALSE;
+	if ((*lock_out = cli_lock_acquire(config->daemon.lock_file, error)) < 0)
+		return FALSE;
+	if ((*p_out = pipeline_open(cli, print_line, error)) == NULL)
+		return FALSE;
+	if (config->imap.auth == AUTH_XOAUTH2 || config->smtp.auth == AUTH_XOAUTH2) {
+		*credentials_out = credentials_new(config);
+		pipeline_set_credentials(*p_out, *credentials_out);
+	}
+	return TRUE;
 }
 
 int
@@ -39,7 +65,9 @@ cmd_fetch(cli_t *cli, int argc, char **argv)
 		G_OPTION_ENTRY_NULL,
 	};
 	g_autoptr(GError) error = NULL;
+	g_autoptr(credentials_t) credentials = NULL;
 	g_autoptr(pipeline_t) p = NULL;
+	g_auto(lock_fd_t) lock = -1;
 	pipeline_stats_t stats = {0};
 	gboolean fetched;
 
@@ -53,8 +81,7 @@ cmd_fetch(cli_t *cli, int argc, char **argv)
 	if (argc > 1)
 		return cli_usage("fetch", "unexpected argument \"%s\"", argv[1]);
 	cli_install_signals();
-	p = pipeline_open(cli, print_line, &error);
-	if (p == NULL)
+	if (!open_locked(cli, &p, &credentials, &lock, &error))
 		return cli_fail(error);
 	fetched = pipeline_fetch_pass(p, &stats, &error);
 	if (!fetched && g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
@@ -70,55 +97,6 @@ cmd_fetch(cli_t *cli, int argc, char **argv)
 		return cli_failf("%u replies could not be sent and stay in the outbox "
 		                 "(see 'privacy-inbox drafts list')",
 		                 stats.send_failed);
-	return EXIT_OK;
-}
-
-/* Sleep SECONDS or until a stop signal. */
-static void
-sleep_interruptible(guint seconds)
-{
-	struct timespec ts = {(time_t)seconds, 0};
-
-	while (!cli_stop_requested && nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-int
-cmd_run(cli_t *cli, int argc, char **argv)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(pipeline_t) p = NULL;
-	const config_t *config;
-
-	if (!cli_parse_options("run", NULL,
-	                       "Run the daemon: fetch, route and send every poll_seconds until "
-	                       "SIGTERM or SIGINT, which finish the current message and exit 0.",
-	                       NULL, &argc, &argv))
-		return EXIT_USAGE;
-	if (argc > 1)
-		return cli_usage("run", "unexpected argument \"%s\"", argv[1]);
-	cli_install_signals();
-	p = pipeline_open(cli, log_line, &error);
-	if (p == NULL)
-		return cli_fail(error);
-	config = cli_config(cli, NULL);
-	g_message("watching %s on %s every %u s", config->imap.mailbox, config->imap.host,
-	          config->imap.poll_seconds);
-	while (!cli_stop_requested) {
-		pipeline_stats_t stats = {0};
-
-		if (!pipeline_fetch_pass(p, &stats, &error)) {
-			if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-				g_warning("fetch failed: %s", error->message);
-			g_clear_error(&error);
-		}
-		if (!cli_stop_requested && !pipeline_send_outbox(p, &stats, &error)) {
-			g_warning("sending failed: %s", error->message);
-			g_clear_error(&error);
-		}
-		sleep_interruptible(config->imap.poll_seconds);
-	}
-	g_message("stopped");
 	return EXIT_OK;
 }
 
@@ -162,7 +140,9 @@ int
 cmd_send(cli_t *cli, int argc, char **argv)
 {
 	g_autoptr(GError) error = NULL;
+	g_autoptr(credentials_t) credentials = NULL;
 	g_autoptr(pipeline_t) p = NULL;
+	g_auto(lock_fd_t) lock = -1;
 	pipeline_stats_t stats = {0};
 
 	if (!cli_parse_options("send", NULL, "Send the approved replies in the outbox now.", NULL,
@@ -171,8 +151,7 @@ cmd_send(cli_t *cli, int argc, char **argv)
 	if (argc > 1)
 		return cli_usage("send", "unexpected argument \"%s\"", argv[1]);
 	cli_install_signals();
-	p = pipeline_open(cli, print_line, &error);
-	if (p == NULL)
+	if (!open_locked(cli, &p, &credentials, &lock, &error))
 		return cli_fail(error);
 	if (!pipeline_send_outbox(p, &stats, &error))
 		return cli_fail(error);

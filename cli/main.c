@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 
 #include <locale.h>
+#include <sodium.h>
 #include <string.h>
 
 static const cli_subcommand_t commands[] = {
@@ -17,7 +18,15 @@ static const cli_subcommand_t commands[] = {
 	{"tickets", cmd_tickets, "list and show tickets"},
 	{"drafts", cmd_drafts, "review, edit, approve and reject drafted replies"},
 	{"send", cmd_send, "send the approved replies in the outbox now"},
-	{"templates", cmd_templates, "render reply templates"},
+	{"status", cmd_status, "is the daemon working: last poll, backlog, outbox, alerts"},
+	{"templates", cmd_templates, "the reply templates: check, list, preview, history, render"},
+	{"attachments", cmd_attachments, "list identity documents; show or export one (audited)"},
+	{"purge", cmd_purge, "destroy what retention makes due; deletion records"},
+	{"audit", cmd_audit, "verify the audit log's chain; export it as CSV"},
+	{"report", cmd_report, "the monthly report: requests, time to answer, fees, disposal"},
+	{"serve", cmd_serve, "the staff web console (queue, tickets, drafts, templates)"},
+	{"users", cmd_users, "accounts of the web console: add, list, disable, passwd"},
+	{"digest", cmd_digest, "the staff digest: overdue, due soon, waiting (--send mails it)"},
 	{NULL, NULL, NULL},
 };
 
@@ -29,7 +38,7 @@ print_help(FILE *out)
 	             "become tickets with drafted replies, and staff approve what is sent.\n\n"
 	             "Commands:\n");
 	for (const cli_subcommand_t *c = commands; c->name; c++)
-		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+		fprintf(out, "  %-12s %s\n", c->name, c->summary);
 	fprintf(out, "\nGlobal options:\n"
 	             "  --config FILE   configuration file (default: $PRIVACY_INBOX_CONFIG)\n"
 	             "  --version       print the version\n\n"
@@ -79,6 +88,10 @@ main(int argc, char **argv)
 	if (cli.config_path == NULL && g_getenv("PRIVACY_INBOX_CONFIG") != NULL)
 		cli.config_path = g_strdup(g_getenv("PRIVACY_INBOX_CONFIG"));
 
+	if (sodium_init() < 0) {
+		g_printerr("privacy-inbox: libsodium could not be initialised\n");
+		return EXIT_FAILURE_OPERATIONAL;
+	}
 	g_mime_init();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	for (const cli_subcommand_t *c = commands; c->name; c++) {

@@ -18,6 +18,8 @@
 #pragma once
 
 #include "cli/cli.h"
+#include "cli/credentials.h"
+#include "fetcher/fetcher.h"
 #include "router/router.h"
 
 typedef struct {
@@ -41,9 +43,51 @@ pipeline_t *pipeline_open(cli_t *cli, pipeline_report_fn report, GError **error)
 void pipeline_free(pipeline_t *pipeline);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(pipeline_t, pipeline_free)
 
-/* One pass over the configured mailbox.  A stop request (SIGTERM) ends it
- * after the current message with G_IO_ERROR_CANCELLED. */
+/* OAuth2 access tokens for IMAP and SMTP (auth = xoauth2); borrowed, must
+ * outlive the pipeline.  Without them only passwords work. */
+void pipeline_set_credentials(pipeline_t *pipeline, credentials_t *credentials);
+/* The pipeline's store and the catalogue in use; borrowed. */
+store_t *pipeline_store(pipeline_t *pipeline);
+catalogue_t *pipeline_catalogue(pipeline_t *pipeline);
+
+/* One pass over the configured mailbox: connect, pipeline_sync(), log out.
+ * A stop request (SIGTERM) ends it after the current message with
+ * G_IO_ERROR_CANCELLED. */
 gboolean pipeline_fetch_pass(pipeline_t *pipeline, pipeline_stats_t *stats, GError **error);
+
+/* Connect and log in as configured (password, or an OAuth2 access token,
+ * refreshed and tried once more when the server refuses it).  Caller frees
+ * with fetcher_free(). */
+fetcher_t *pipeline_connect(pipeline_t *pipeline, GError **error);
+
+typedef struct {
+	guint32 uidvalidity;
+	guint32 last_uid;   /* the checkpoint after the pass */
+	guint exists;       /* messages in the mailbox when selected */
+	guint unprocessed;  /* of them, above the checkpoint when the pass started */
+} pipeline_sync_t;
+
+/* Bring the store up to date with the mailbox over the open connection F:
+ * SELECT, check UIDVALIDITY (a new one means a re-scan, deduplicated by
+ * Message-ID and content), finish pending server updates, fetch what is
+ * above the checkpoint in batches of imap.batch_size (spool + fsync → one
+ * transaction per message → server update → pending row cleared), as
+ * pipeline_fetch_pass() does.  SYNC_OUT (may be NULL) says what it saw. */
+gboolean pipeline_sync(pipeline_t *pipeline, fetcher_t *f, pipeline_stats_t *stats,
+                       pipeline_sync_t *sync_out, GError **error);
+
+/* Send MESSAGE to TO over the configured SMTP server (password or OAuth2). */
+gboolean pipeline_send_message(pipeline_t *pipeline, GMimeMessage *message, const char *to,
+                               GError **error);
+
+/* Reload the template catalogue when a file in [templates] dir changed
+ * (compared by content).  A catalogue that fails `templates check` never
+ * replaces the one in use: its problems are logged (FILE:LINE:COLUMN each)
+ * and raised once as an admin alert of kind "templates", and replies keep
+ * the last good wording; the alert is resolved once good files load.
+ * Returns TRUE when the catalogue in use matches the files.  Called at the
+ * start of every pipeline_sync(), and by `run` on SIGHUP. */
+gboolean pipeline_refresh_templates(pipeline_t *pipeline);
 
 /* Route one message read from FD (a file or stdin). */
 gboolean pipeline_ingest_fd(pipeline_t *pipeline, int fd, pipeline_stats_t *stats,

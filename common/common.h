@@ -71,6 +71,8 @@ char *pi_sha256_hex(const void *data, gsize len);
 /* Current time as ISO 8601 UTC ("2026-11-28T09:15:00Z").  Caller frees with g_free().
  * The clock can be overridden for tests with PRIVACY_INBOX_NOW (ISO 8601). */
 char *pi_now_iso8601(void);
+/* T as ISO 8601 UTC, the store's time format.  Caller frees with g_free(). */
+char *pi_iso8601(GDateTime *t);
 GDateTime *pi_now(void);
 
 /* Make sure DIR exists with exactly MODE (created with parents if missing). */
@@ -87,6 +89,12 @@ gboolean pi_fsync_dir(const char *dir, GError **error);
 /* Remove CR, LF and other control characters (keeps TAB as a space) so the
  * value is safe to place in a mail header.  Returns a new string. */
 char *pi_header_sanitize(const char *value);
+
+/* Join a NULL-terminated vector of constant strings with SEP (NULL: "").
+ * Caller frees with g_free(). */
+char *pi_strv_join(const char *const *strv, const char *sep);
+/* A deep copy as a GStrv (caller frees with g_strfreev()); NULL gives an empty one. */
+char **pi_strv_copy(const char *const *strv);
 
 /* Add MEMBER to the object being built: VALUE as a string, or null when
  * VALUE is NULL. */

@@ -1,5 +1,6 @@
 /* config.c — GKeyFile reader for the configuration (see config.h). */
 #include "common/config.h"
+#include "common/request_type.h"
 
 #include <errno.h>
 #include <string.h>
@@ -16,15 +17,26 @@ static const char *const known_keys[] = {
 	"imap.host", "imap.port", "imap.security", "imap.ca_file", "imap.user",
 	"imap.password_file", "imap.mailbox", "imap.processed_mailbox",
 	"imap.processed_action", "imap.processed_flag", "imap.poll_seconds",
-	"imap.timeout_seconds", "imap.batch_size",
+	"imap.timeout_seconds", "imap.batch_size", "imap.sent_mailbox",
 	"smtp.url", "smtp.security", "smtp.user", "smtp.password_file", "smtp.ca_file",
 	"smtp.from", "smtp.charset", "smtp.timeout_seconds",
 	"store.database", "store.spool",
 	"templates.dir",
 	"organization.name", "organization.contact", "organization.address",
+	"organization.fee_bank_account",
 	"parser.rules", "parser.max_message_bytes", "parser.max_parts", "parser.max_depth",
 	"parser.max_attachment_bytes", "parser.signature_image_bytes",
 	"policy.fee_yen", "policy.fee_types", "policy.auto_send", "policy.timezone",
+	"policy.due_days", "policy.business_days", "policy.holidays_file", "policy.four_eyes",
+	"policy.max_auto_replies_per_day", "policy.staff_address", "policy.digest_hour",
+	"imap.auth", "imap.idle_seconds", "smtp.auth",
+	"oauth2.token_url", "oauth2.client_id", "oauth2.client_secret_file",
+	"oauth2.refresh_token_file", "oauth2.scope", "oauth2.refresh_margin_seconds",
+	"daemon.lock_file", "daemon.alert_to", "daemon.alert_after_seconds",
+	"daemon.backoff_max_seconds",
+	"store.key_file", "policy.id_retention_days", "policy.message_retention_days",
+	"web.listen", "web.cert_file", "web.key_file", "web.session_idle_minutes",
+	"web.session_max_hours",
 	NULL,
 };
 
@@ -41,6 +53,9 @@ key_is_known(const char *group, const char *key)
 			return FALSE;
 		*bracket = '\0';
 	}
+	/* [due_days] holds one key per request type. */
+	if (strcmp(group, "due_days") == 0)
+		return bracket == NULL && request_type_is_valid(base);
 	full = g_strdup_printf("%s.%s", group, base);
 	return g_strv_contains(known_keys, full);
 }
@@ -124,12 +139,40 @@ parse_security(const char *group, const char *value, security_t *out, GError **e
 	return TRUE;
 }
 
+static gboolean
+parse_auth(GKeyFile *kf, const char *group, auth_method_t *out, GError **error)
+{
+	g_autofree char *value = get_string(kf, group, "auth", "password");
+
+	if (g_strcmp0(value, "password") == 0)
+		*out = AUTH_PASSWORD;
+	else if (g_strcmp0(value, "xoauth2") == 0)
+		*out = AUTH_XOAUTH2;
+	else {
+		g_set_error(error, CONFIG_ERROR, PI_ERROR_FATAL,
+		            "[%s] auth: expected password or xoauth2, got \"%s\"", group, value);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* A secret from a file (first line) or, failing that, the environment. */
+static gboolean
+load_secret_key(GKeyFile *kf, const char *group, const char *key, const char *base_dir,
+                const char *env_name, char **out, GError **error);
+
 static gboolean
 load_secret(GKeyFile *kf, const char *group, const char *base_dir, const char *env_name,
             char **out, GError **error)
 {
-	g_autofree char *file = get_string(kf, group, "password_file", NULL);
+	return load_secret_key(kf, group, "password_file", base_dir, env_name, out, error);
+}
+
+static gboolean
+load_secret_key(GKeyFile *kf, const char *group, const char *key, const char *base_dir,
+                const char *env_name, char **out, GError **error)
+{
+	g_autofree char *file = get_string(kf, group, key, NULL);
 	g_autofree char *path = resolve_path(base_dir, file);
 	g_autofree char *contents = NULL;
 	g_autoptr(GError) local = NULL;
@@ -141,7 +184,7 @@ load_secret(GKeyFile *kf, const char *group, const char *base_dir, const char *e
 		return TRUE;
 	}
 	if (!g_file_get_contents(path, &contents, NULL, &local)) {
-		g_set_error(error, CONFIG_ERROR, PI_ERROR_FATAL, "[%s] password_file: %s", group,
+		g_set_error(error, CONFIG_ERROR, PI_ERROR_FATAL, "[%s] %s: %s", group, key,
 		            local->message);
 		return FALSE;
 	}
@@ -193,6 +236,14 @@ load_imap(GKeyFile *kf, const char *dir, imap_config_t *imap, GError **error)
 	if (!get_uint(kf, "imap", "batch_size", 50, 10000, &n, error))
 		return FALSE;
 	imap->batch_size = MAX((guint)n, 1);
+	imap->sent_mailbox = get_string(kf, "imap", "sent_mailbox", "Sent");
+	if (*imap->sent_mailbox == '\0')
+		g_clear_pointer(&imap->sent_mailbox, g_free);
+	if (!get_uint(kf, "imap", "idle_seconds", 1680, 1740, &n, error))
+		return FALSE;
+	imap->idle_seconds = MAX((guint)n, 1);
+	if (!parse_auth(kf, "imap", &imap->auth, error))
+		return FALSE;
 	return load_secret(kf, "imap", dir, "PRIVACY_INBOX_IMAP_PASSWORD", &imap->password, error);
 }
 
@@ -229,6 +280,8 @@ load_smtp(GKeyFile *kf, const char *dir, smtp_config_t *smtp, GError **error)
 	if (!get_uint(kf, "smtp", "timeout_seconds", 60, 3600, &n, error))
 		return FALSE;
 	smtp->timeout_seconds = MAX((guint)n, 1);
+	if (!parse_auth(kf, "smtp", &smtp->auth, error))
+		return FALSE;
 	return load_secret(kf, "smtp", dir, "PRIVACY_INBOX_SMTP_PASSWORD", &smtp->password, error);
 }
 
@@ -282,6 +335,90 @@ get_list(GKeyFile *kf, const char *group, const char *key, const char *const *fa
 }
 
 static gboolean
+get_bool(GKeyFile *kf, const char *group, const char *key, gboolean fallback, gboolean *out,
+         GError **error)
+{
+	g_autofree char *v = get_string(kf, group, key, NULL);
+
+	if (v == NULL)
+		*out = fallback;
+	else if (g_ascii_strcasecmp(v, "true") == 0 || g_ascii_strcasecmp(v, "yes") == 0)
+		*out = TRUE;
+	else if (g_ascii_strcasecmp(v, "false") == 0 || g_ascii_strcasecmp(v, "no") == 0)
+		*out = FALSE;
+	else {
+		g_set_error(error, CONFIG_ERROR, PI_ERROR_FATAL,
+		            "[%s] %s: expected true or false, got \"%s\"", group, key, v);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+GHashTable *
+config_parse_holidays(const char *text, GError **error)
+{
+	g_autoptr(GHashTable) days = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	guint number = 0;
+
+	for (char **l = lines; *l; l++) {
+		char *line = g_strstrip(*l);
+		int y, m, d;
+
+		number++;
+		if (*line == '\0' || *line == '#')
+			continue;
+		if (sscanf(line, "%4d-%2d-%2d", &y, &m, &d) != 3 || strlen(line) < 10 ||
+		    line[4] != '-' || line[7] != '-' ||
+		    (line[10] != '\0' && line[10] != ' ' && line[10] != '\t') ||
+		    !g_date_valid_dmy((GDateDay)d, (GDateMonth)m, (GDateYear)y)) {
+			g_set_error(error, CONFIG_ERROR, PI_ERROR_FATAL,
+			            "%u: expected a date as YYYY-MM-DD, got \"%s\"", number, line);
+			return NULL;
+		}
+		g_hash_table_add(days, g_strdup_printf("%04d-%02d-%02d", y, m, d));
+	}
+	return g_steal_pointer(&days);
+}
+
+/* The statutory clock: [policy] due_days, business_days, holidays_file and
+ * the per-type [due_days] group. */
+static gboolean
+load_clock(GKeyFile *kf, const char *dir, policy_config_t *policy, GError **error)
+{
+	g_autofree char *holidays = get_string(kf, "policy", "holidays_file", NULL);
+	g_auto(GStrv) types = g_key_file_get_keys(kf, "due_days", NULL, NULL);
+	guint64 n;
+
+	if (!get_uint(kf, "policy", "due_days", 14, 3650, &n, error))
+		return FALSE;
+	policy->due_days = MAX((guint)n, 1);
+	policy->due_days_by_type = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (char **t = types; t && *t; t++) {
+		if (!get_uint(kf, "due_days", *t, 14, 3650, &n, error))
+			return FALSE;
+		g_hash_table_insert(policy->due_days_by_type, g_strdup(*t),
+		                    GUINT_TO_POINTER(MAX((guint)n, 1)));
+	}
+	if (!get_bool(kf, "policy", "business_days", FALSE, &policy->business_days, error))
+		return FALSE;
+	if (holidays != NULL) {
+		g_autofree char *path = resolve_path(dir, holidays);
+		g_autofree char *text = NULL;
+		g_autoptr(GError) local = NULL;
+
+		if (!g_file_get_contents(path, &text, NULL, &local) ||
+		    (policy->holidays = config_parse_holidays(text, &local)) == NULL) {
+			g_set_error(error, CONFIG_ERROR, PI_ERROR_FATAL, "[policy] holidays_file %s: %s",
+			            path, local->message);
+			return FALSE;
+		}
+	} else
+		policy->holidays = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	return TRUE;
+}
+
+static gboolean
 load_policy(GKeyFile *kf, policy_config_t *policy, GError **error)
 {
 	static const char *const none[] = {NULL};
@@ -292,6 +429,15 @@ load_policy(GKeyFile *kf, policy_config_t *policy, GError **error)
 	policy->fee_yen = (guint)n;
 	policy->fee_types = get_list(kf, "policy", "fee_types", default_fee_types);
 	policy->auto_send = get_list(kf, "policy", "auto_send", none);
+	if (!get_bool(kf, "policy", "four_eyes", FALSE, &policy->four_eyes, error))
+		return FALSE;
+	if (!get_uint(kf, "policy", "max_auto_replies_per_day", 3, 1000, &n, error))
+		return FALSE;
+	policy->max_auto_replies_per_day = (guint)n;
+	policy->staff_address = get_string(kf, "policy", "staff_address", NULL);
+	if (!get_uint(kf, "policy", "digest_hour", 9, 23, &n, error))
+		return FALSE;
+	policy->digest_hour = (guint)n;
 	{
 		g_autofree char *tz = get_string(kf, "policy", "timezone", "Asia/Tokyo");
 		policy->timezone = g_time_zone_new_identifier(tz);
@@ -301,6 +447,99 @@ load_policy(GKeyFile *kf, policy_config_t *policy, GError **error)
 			return FALSE;
 		}
 	}
+	return TRUE;
+}
+
+/* Disposal: how long identity documents and raw messages are kept after a
+ * ticket is closed or rejected. */
+static gboolean
+load_retention(GKeyFile *kf, policy_config_t *policy, GError **error)
+{
+	guint64 n;
+
+	if (!get_uint(kf, "policy", "id_retention_days", 30, 36500, &n, error))
+		return FALSE;
+	policy->id_retention_days = (guint)n;
+	if (!get_uint(kf, "policy", "message_retention_days", 365, 36500, &n, error))
+		return FALSE;
+	policy->message_retention_days = (guint)n;
+	return TRUE;
+}
+
+static gboolean
+load_oauth2(GKeyFile *kf, const char *dir, gboolean needed, oauth2_config_t *oauth2,
+            GError **error)
+{
+	g_autofree char *refresh = get_string(kf, "oauth2", "refresh_token_file", NULL);
+	guint64 n;
+
+	oauth2->token_url = get_string(kf, "oauth2", "token_url", NULL);
+	oauth2->client_id = get_string(kf, "oauth2", "client_id", NULL);
+	oauth2->scope = get_string(kf, "oauth2", "scope", NULL);
+	oauth2->refresh_token_file = resolve_path(dir, refresh);
+	if (!get_uint(kf, "oauth2", "refresh_margin_seconds", 300, 86400, &n, error))
+		return FALSE;
+	oauth2->refresh_margin_seconds = (guint)n;
+	if (oauth2->token_url != NULL && !g_str_has_prefix(oauth2->token_url, "https://") &&
+	    !g_str_has_prefix(oauth2->token_url, "http://127.") &&
+	    !g_str_has_prefix(oauth2->token_url, "http://localhost")) {
+		g_set_error(error, CONFIG_ERROR, PI_ERROR_FATAL,
+		            "[oauth2] token_url: expected https://… (plain http only on loopback), "
+		            "got \"%s\"",
+		            oauth2->token_url);
+		return FALSE;
+	}
+	if (needed && (oauth2->token_url == NULL || oauth2->client_id == NULL ||
+	               oauth2->refresh_token_file == NULL)) {
+		g_set_error(error, CONFIG_ERROR, PI_ERROR_FATAL,
+		            "auth = xoauth2 needs [oauth2] token_url, client_id and "
+		            "refresh_token_file");
+		return FALSE;
+	}
+	return load_secret_key(kf, "oauth2", "client_secret_file", dir,
+	                       "PRIVACY_INBOX_OAUTH2_CLIENT_SECRET", &oauth2->client_secret, error);
+}
+
+static gboolean
+load_daemon(GKeyFile *kf, const char *dir, const char *database, daemon_config_t *daemon,
+            GError **error)
+{
+	static const char *const none[] = {NULL};
+	g_autofree char *lock = get_string(kf, "daemon", "lock_file", NULL);
+	guint64 n;
+
+	daemon->lock_file = lock ? resolve_path(dir, lock) : g_strconcat(database, ".lock", NULL);
+	daemon->alert_to = get_list(kf, "daemon", "alert_to", none);
+	if (!get_uint(kf, "daemon", "alert_after_seconds", 900, 30 * 86400, &n, error))
+		return FALSE;
+	daemon->alert_after_seconds = MAX((guint)n, 1);
+	if (!get_uint(kf, "daemon", "backoff_max_seconds", 300, 86400, &n, error))
+		return FALSE;
+	daemon->backoff_max_seconds = MAX((guint)n, 1);
+	return TRUE;
+}
+
+static gboolean
+load_web(GKeyFile *kf, const char *dir, web_config_t *web, GError **error)
+{
+	g_autofree char *cert = get_string(kf, "web", "cert_file", NULL);
+	g_autofree char *key = get_string(kf, "web", "key_file", NULL);
+	guint64 n;
+
+	web->listen = get_string(kf, "web", "listen", "127.0.0.1:8025");
+	web->cert_file = resolve_path(dir, cert);
+	web->key_file = resolve_path(dir, key);
+	if ((web->cert_file == NULL) != (web->key_file == NULL)) {
+		g_set_error(error, CONFIG_ERROR, PI_ERROR_FATAL,
+		            "[web] cert_file and key_file go together: set both for HTTPS, or neither");
+		return FALSE;
+	}
+	if (!get_uint(kf, "web", "session_idle_minutes", 30, 7 * 24 * 60, &n, error))
+		return FALSE;
+	web->session_idle_minutes = MAX((guint)n, 1);
+	if (!get_uint(kf, "web", "session_max_hours", 12, 30 * 24, &n, error))
+		return FALSE;
+	web->session_max_hours = MAX((guint)n, 1);
 	return TRUE;
 }
 
@@ -331,6 +570,10 @@ load_organization(GKeyFile *kf, organization_config_t *org)
 		org->contact_en = g_strdup("Privacy Office");
 	if (org->address_en == NULL)
 		org->address_en = g_strdup(org->address_ja);
+	org->fee_bank_account_ja = get_string(kf, "organization", "fee_bank_account", "");
+	org->fee_bank_account_en = get_english(kf, "fee_bank_account");
+	if (org->fee_bank_account_en == NULL)
+		org->fee_bank_account_en = g_strdup(org->fee_bank_account_ja);
 }
 
 config_t *
@@ -360,7 +603,8 @@ config_load(const char *path, GError **error)
 
 	if (!load_imap(kf, dir, &config->imap, error) || !load_smtp(kf, dir, &config->smtp, error) ||
 	    !load_parser(kf, dir, &config->parser, error) ||
-	    !load_policy(kf, &config->policy, error)) {
+	    !load_policy(kf, &config->policy, error) ||
+	    !load_clock(kf, dir, &config->policy, error)) {
 		if (config->path != NULL)
 			g_prefix_error(error, "%s: ", config->path);
 		return NULL;
@@ -372,7 +616,27 @@ config_load(const char *path, GError **error)
 	tdir = get_string(kf, "templates", "dir", PI_DATADIR "/templates");
 	config->store.database = resolve_path(dir, db);
 	config->store.spool = resolve_path(dir, spool);
+	{
+		g_autofree char *key = get_string(kf, "store", "key_file", NULL);
+		g_autofree char *db_dir = g_path_get_dirname(config->store.database);
+		config->store.key_file = key ? resolve_path(dir, key)
+		                             : g_build_filename(db_dir, "spool.key", NULL);
+	}
+	if (!load_retention(kf, &config->policy, error)) {
+		if (config->path != NULL)
+			g_prefix_error(error, "%s: ", config->path);
+		return NULL;
+	}
 	config->templates.dir = resolve_path(dir, tdir);
+	if (!load_oauth2(kf, dir,
+	                 config->imap.auth == AUTH_XOAUTH2 || config->smtp.auth == AUTH_XOAUTH2,
+	                 &config->oauth2, error) ||
+	    !load_daemon(kf, dir, config->store.database, &config->daemon, error) ||
+	    !load_web(kf, dir, &config->web, error)) {
+		if (config->path != NULL)
+			g_prefix_error(error, "%s: ", config->path);
+		return NULL;
+	}
 	return g_steal_pointer(&config);
 }
 
@@ -391,6 +655,7 @@ config_free(config_t *config)
 	g_free(config->imap.mailbox);
 	g_free(config->imap.processed_mailbox);
 	g_free(config->imap.processed_flag);
+	g_free(config->imap.sent_mailbox);
 	g_free(config->smtp.url);
 	g_free(config->smtp.user);
 	if (config->smtp.password != NULL)
@@ -401,6 +666,7 @@ config_free(config_t *config)
 	g_free(config->smtp.charset);
 	g_free(config->store.database);
 	g_free(config->store.spool);
+	g_free(config->store.key_file);
 	g_free(config->templates.dir);
 	g_free(config->organization.name_ja);
 	g_free(config->organization.name_en);
@@ -408,10 +674,27 @@ config_free(config_t *config)
 	g_free(config->organization.contact_en);
 	g_free(config->organization.address_ja);
 	g_free(config->organization.address_en);
+	g_free(config->organization.fee_bank_account_ja);
+	g_free(config->organization.fee_bank_account_en);
 	g_free(config->parser.rules_file);
 	g_strfreev(config->policy.fee_types);
 	g_strfreev(config->policy.auto_send);
 	g_clear_pointer(&config->policy.timezone, g_time_zone_unref);
+	g_clear_pointer(&config->policy.due_days_by_type, g_hash_table_unref);
+	g_clear_pointer(&config->policy.holidays, g_hash_table_unref);
+	g_free(config->policy.staff_address);
+	g_free(config->oauth2.token_url);
+	g_free(config->oauth2.client_id);
+	if (config->oauth2.client_secret != NULL)
+		memset(config->oauth2.client_secret, 0, strlen(config->oauth2.client_secret));
+	g_free(config->oauth2.client_secret);
+	g_free(config->oauth2.refresh_token_file);
+	g_free(config->oauth2.scope);
+	g_free(config->daemon.lock_file);
+	g_strfreev(config->daemon.alert_to);
+	g_free(config->web.listen);
+	g_free(config->web.cert_file);
+	g_free(config->web.key_file);
 	g_free(config);
 }
 
@@ -451,4 +734,19 @@ const char *
 config_org_address(const config_t *config, const char *lang)
 {
 	return is_en(lang) ? config->organization.address_en : config->organization.address_ja;
+}
+
+const char *
+config_org_fee_bank_account(const config_t *config, const char *lang)
+{
+	return is_en(lang) ? config->organization.fee_bank_account_en
+	                   : config->organization.fee_bank_account_ja;
+}
+
+guint
+config_due_days(const config_t *config, const char *type)
+{
+	gpointer days = type ? g_hash_table_lookup(config->policy.due_days_by_type, type) : NULL;
+
+	return days ? GPOINTER_TO_UINT(days) : config->policy.due_days;
 }

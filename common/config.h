@@ -21,6 +21,12 @@ typedef enum {
 	SECURITY_NONE,     /* plain text: only when configured explicitly */
 } security_t;
 
+/* How we prove who we are to the IMAP or SMTP server. */
+typedef enum {
+	AUTH_PASSWORD, /* LOGIN / AUTH PLAIN with password_file */
+	AUTH_XOAUTH2,  /* SASL XOAUTH2 with an access token from [oauth2] */
+} auth_method_t;
+
 typedef enum {
 	PROCESSED_MOVE, /* MOVE (or COPY + \Deleted + UID EXPUNGE) to processed_mailbox */
 	PROCESSED_FLAG, /* only set processed_flag on the message */
@@ -40,6 +46,9 @@ typedef struct {
 	guint poll_seconds;
 	guint timeout_seconds;
 	guint batch_size; /* messages fetched per UID FETCH */
+	auth_method_t auth;
+	guint idle_seconds; /* IDLE is re-issued after this long (RFC 2177: under 29 min) */
+	char *sent_mailbox; /* copies of sent replies are appended here; NULL: none */
 } imap_config_t;
 
 typedef struct {
@@ -51,11 +60,42 @@ typedef struct {
 	char *from; /* "Name <addr>" or addr */
 	char *charset; /* "utf-8" or "iso-2022-jp" */
 	guint timeout_seconds;
+	auth_method_t auth;
 } smtp_config_t;
+
+/* The OAuth2 client used when [imap] or [smtp] auth = xoauth2: access tokens
+ * come from TOKEN_URL (grant_type=refresh_token); the refresh token lives in
+ * REFRESH_TOKEN_FILE, replaced atomically when the provider rotates it. */
+typedef struct {
+	char *token_url;
+	char *client_id;
+	char *client_secret; /* from client_secret_file or the environment; may be NULL */
+	char *refresh_token_file;
+	char *scope; /* NULL: none sent */
+	guint refresh_margin_seconds; /* refresh this long before expiry */
+} oauth2_config_t;
+
+/* `privacy-inbox run`: the single-instance lock and the alerts. */
+typedef struct {
+	char *lock_file;
+	char **alert_to; /* admin addresses; empty: alerts are only logged */
+	guint alert_after_seconds; /* failed/stalled this long → alert */
+	guint backoff_max_seconds; /* reconnect delay cap */
+} daemon_config_t;
+
+/* `privacy-inbox serve`: the staff web console. */
+typedef struct {
+	char *listen;       /* ADDR:PORT; default 127.0.0.1:8025 */
+	char *cert_file;    /* PEM certificate (chain) for HTTPS; NULL: plain HTTP (loopback only) */
+	char *key_file;     /* its PEM private key */
+	guint session_idle_minutes; /* a session unused this long ends */
+	guint session_max_hours;    /* and every session ends this long after sign-in */
+} web_config_t;
 
 typedef struct {
 	char *database;
 	char *spool;
+	char *key_file; /* the spool key (0600); default spool.key beside the database */
 } store_config_t;
 
 typedef struct {
@@ -67,6 +107,8 @@ typedef struct {
 	char *name_ja, *name_en;
 	char *contact_ja, *contact_en;
 	char *address_ja, *address_en;
+	/* Where the fee may be transferred (one line); empty: postal money orders only. */
+	char *fee_bank_account_ja, *fee_bank_account_en;
 } organization_config_t;
 
 typedef struct {
@@ -83,6 +125,18 @@ typedef struct {
 	char **fee_types; /* request types that carry the fee */
 	char **auto_send; /* draft kinds sent without approval; empty by default */
 	GTimeZone *timezone; /* dates in replies and day boundaries (Asia/Tokyo) */
+	/* The statutory clock (router/clock.h). */
+	guint due_days;                 /* default allowance, calendar or business days */
+	GHashTable *due_days_by_type;   /* request type → days, from [due_days] */
+	gboolean business_days;
+	GHashTable *holidays;           /* "YYYY-MM-DD" set from holidays_file; may be empty */
+	gboolean four_eyes;             /* who edited a draft may not approve it */
+	guint max_auto_replies_per_day; /* per address, drafted without a person */
+	char *staff_address;            /* the daily digest goes here; NULL: none */
+	guint digest_hour;              /* local hour the digest is sent (0–23) */
+	/* Disposal (store/purge.c): days after a ticket is closed or rejected. */
+	guint id_retention_days;        /* identity documents (and raw mail carrying them) */
+	guint message_retention_days;   /* the other raw messages */
 } policy_config_t;
 
 typedef struct {
@@ -95,6 +149,9 @@ typedef struct {
 	organization_config_t organization;
 	parser_config_t parser;
 	policy_config_t policy;
+	oauth2_config_t oauth2;
+	daemon_config_t daemon;
+	web_config_t web;
 } config_t;
 
 /* Read PATH (NULL: built-in defaults only).  Unknown groups or keys are an
@@ -103,6 +160,14 @@ typedef struct {
 config_t *config_load(const char *path, GError **error);
 void config_free(config_t *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(config_t, config_free)
+
+/* The clock's allowance in days for a request of TYPE. */
+guint config_due_days(const config_t *config, const char *type);
+
+/* Parse a holidays file: one YYYY-MM-DD per line, "#" comments and blank
+ * lines allowed, a name may follow the date.  Returns a set of "YYYY-MM-DD"
+ * strings (caller unrefs), or NULL with "LINE: message". */
+GHashTable *config_parse_holidays(const char *text, GError **error);
 
 /* Does the policy charge the fee for this request type? */
 gboolean config_type_has_fee(const config_t *config, const char *request_type);
@@ -113,3 +178,4 @@ gboolean config_kind_auto_send(const config_t *config, const char *kind);
 const char *config_org_name(const config_t *config, const char *lang);
 const char *config_org_contact(const config_t *config, const char *lang);
 const char *config_org_address(const config_t *config, const char *lang);
+const char *config_org_fee_bank_account(const config_t *config, const char *lang);

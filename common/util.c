@@ -30,12 +30,19 @@ pi_now(void)
 }
 
 char *
+pi_iso8601(GDateTime *t)
+{
+	g_autoptr(GDateTime) utc = g_date_time_to_utc(t);
+
+	return g_date_time_format(utc, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+char *
 pi_now_iso8601(void)
 {
 	g_autoptr(GDateTime) now = pi_now();
-	g_autoptr(GDateTime) utc = g_date_time_to_utc(now);
 
-	return g_date_time_format(utc, "%Y-%m-%dT%H:%M:%SZ");
+	return pi_iso8601(now);
 }
 
 gboolean
@@ -173,4 +180,28 @@ pi_json_add_string(JsonBuilder *builder, const char *member, const char *value)
 		json_builder_add_string_value(builder, value);
 	else
 		json_builder_add_null_value(builder);
+}
+
+char *
+pi_strv_join(const char *const *strv, const char *sep)
+{
+	GString *out = g_string_new(NULL);
+
+	for (const char *const *s = strv; s && *s; s++) {
+		if (s != strv)
+			g_string_append(out, sep);
+		g_string_append(out, *s);
+	}
+	return g_string_free(out, FALSE);
+}
+
+char **
+pi_strv_copy(const char *const *strv)
+{
+	GPtrArray *out = g_ptr_array_new();
+
+	for (const char *const *s = strv; s && *s; s++)
+		g_ptr_array_add(out, g_strdup(*s));
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
 }

@@ -1,17 +1,10 @@
 /* route.c — router_route(): one raw message, one transaction. */
-#include "router/router.h"
+#include "router/router-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
-
-struct router {
-	const config_t *config;
-	store_t *store;
-	parser_t *parser;
-	catalogue_t *catalogue;
-};
 
 router_t *
 router_new(const config_t *config, store_t *store, parser_t *parser, catalogue_t *catalogue)
@@ -85,6 +78,9 @@ find_thread(store_t *store, const parser_request_t *request, store_ticket_t **ti
 	gint64 id = 0;
 
 	*ticket_out = NULL;
+	/* a bounce names the mail that came back: one of our replies */
+	if (request->bounce_message_id != NULL)
+		g_ptr_array_add(ids, request->bounce_message_id);
 	if (request->in_reply_to != NULL)
 		g_ptr_array_add(ids, request->in_reply_to);
 	for (guint i = request->references->len; i > 0; i--)
@@ -125,6 +121,21 @@ strv_view(const GPtrArray *strings)
 	return v;
 }
 
+/* The template left something unfilled (or is missing): no draft that could
+ * be sent; the ticket is flagged for staff with the reason, and the message
+ * is still recorded (a template problem never blocks ingestion). */
+static gboolean
+withhold_draft(route_job_t *job, const store_ticket_t *ticket, const char *why, GError **error)
+{
+	g_autofree char *reason =
+	    g_strdup_printf("reply \"%s\" not drafted: %s", job->decision->draft_kind, why);
+
+	g_warning("%s: %s", ticket->ref, reason);
+	return store_ticket_set_field(job->router->store, ticket->id, "attention", reason, error) &&
+	       store_ticket_event(job->router->store, ticket->id, "privacy-inbox", "template",
+	                          reason, error);
+}
+
 static gboolean
 draft_reply(route_job_t *job, const store_ticket_t *ticket, GError **error)
 {
@@ -133,19 +144,26 @@ draft_reply(route_job_t *job, const store_ticket_t *ticket, GError **error)
 	g_autoptr(JsonNode) context =
 	    router_reply_context(router->config, ticket, request, job->received);
 	g_autoptr(catalogue_rendering_t) r = NULL;
-	g_autofree char *subject = NULL;
-	g_autofree char *tag = g_strdup_printf("[%s]", ticket->ref);
 	g_autoptr(GPtrArray) refs = g_ptr_array_new();
 	store_draft_new_t draft = {0};
 	gboolean auto_send;
 
-	r = catalogue_render(router->catalogue, job->decision->draft_kind, ticket->language,
-	                     context, error);
-	if (r == NULL)
+	{
+		g_autoptr(GError) local = NULL;
+
+		r = catalogue_render(router->catalogue, job->decision->draft_kind, ticket->language,
+		                     context, &local);
+		if (r == NULL && local->domain == TMPL_ERROR)
+			return withhold_draft(job, ticket, local->message, error);
+		if (r == NULL) {
+			g_propagate_error(error, g_steal_pointer(&local));
+			return FALSE;
+		}
+	}
+	/* The wording this reply came from, kept for `drafts show`. */
+	if (!store_template_version_use(router->store, r->version->kind, r->version->language,
+	                                r->hash, r->version->text, r->version->partials, error))
 		return FALSE;
-	/* Every reply carries its reference, whatever the template says. */
-	subject = strstr(r->subject, tag) ? g_strdup(r->subject)
-	                                  : g_strdup_printf("%s %s", r->subject, tag);
 	for (guint i = 0; i < request->references->len; i++)
 		g_ptr_array_add(refs, g_ptr_array_index(request->references, i));
 	if (request->message_id != NULL)
@@ -161,13 +179,22 @@ draft_reply(route_job_t *job, const store_ticket_t *ticket, GError **error)
 	draft.approved_by = auto_send ? "policy (auto_send)" : NULL;
 	draft.to_address = ticket->requester_address;
 	draft.to_name = ticket->requester_name;
-	draft.subject = subject;
+	draft.subject = r->subject; /* catalogue_render() puts [reference] in it */
 	draft.body = r->body;
 	draft.in_reply_to = request->message_id;
 	draft.references = (const char *const *)refs->pdata;
 	draft.template_hash = r->hash;
 	draft.auto_submitted = TRUE;
 	job->result->draft_id = store_draft_insert(router->store, &draft, error);
+	if (job->result->draft_id != 0) {
+		g_autofree char *detail = g_strdup_printf(
+		    "draft %" G_GINT64_FORMAT " (%s, %s) created%s", job->result->draft_id,
+		    job->decision->draft_kind, ticket->language,
+		    auto_send ? " and approved by policy (auto_send)" : "");
+		if (!store_audit(router->store, "privacy-inbox", "draft created", ticket->ref, detail,
+		                 error))
+			return FALSE;
+	}
 	return job->result->draft_id != 0;
 }
 
@@ -257,7 +284,15 @@ apply(route_job_t *job, GError **error)
 		ticket->requester_name = g_strdup(req->from_name);
 		ticket->language = g_strdup(req->language);
 		ticket->triage_reason = g_strdup(d->triage_reason);
-		ticket->created_at = g_date_time_format_iso8601(job->received);
+		ticket->attention = g_strdup(d->attention);
+		ticket->linked_ticket_id = d->linked_ticket_id;
+		ticket->created_at = pi_iso8601(job->received);
+		ticket->disclosure_method = g_strdup(router_detect_disclosure_method(req->text));
+		if (g_ptr_array_find_with_equal_func(req->request_types, "stop_use", g_str_equal, NULL) ||
+		    g_ptr_array_find_with_equal_func(req->request_types, "stop_third_party", g_str_equal,
+		                                     NULL))
+			ticket->stop_ground = g_strdup(router_detect_stop_ground(req->text));
+		router_ticket_start_clock(router->config, ticket, job->received);
 		if (!store_ticket_open(store, ticket, error))
 			return FALSE;
 		ticket_id = ticket->id;
@@ -278,9 +313,38 @@ apply(route_job_t *job, GError **error)
 		    req->id_document_count ? " with an identity document" : "");
 		if (!store_ticket_event(store, ticket_id, "privacy-inbox", "message", detail, error))
 			return FALSE;
-		if (d->state != NULL &&
-		    !store_ticket_set_state(store, ticket_id, d->state, "privacy-inbox",
-		                            "identity document received", error))
+		if (d->state != NULL) {
+			g_autofree char *change =
+			    g_strdup_printf("%s → %s: identity document received", ticket->state, d->state);
+			if (!router_ticket_change_state(router->config, store, ticket, d->state,
+			                                "privacy-inbox", "identity document received",
+			                                error) ||
+			    !store_audit(store, "privacy-inbox", "state change", ticket->ref, change, error))
+				return FALSE;
+		}
+	}
+	if (ticket != NULL && d->outcome != ROUTE_NEW_TICKET && d->outcome != ROUTE_TRIAGE &&
+	    d->attention != NULL) {
+		/* something staff must see on a ticket that already exists */
+		g_autofree char *both =
+		    ticket->attention ? g_strconcat(ticket->attention, "; ", d->attention, NULL) : NULL;
+		if (!store_ticket_set_field(store, ticket_id, "attention", both ? both : d->attention,
+		                            error) ||
+		    !store_ticket_event(store, ticket_id, "privacy-inbox", "attention", d->attention,
+		                        error) ||
+		    !store_audit(store, "privacy-inbox", "attention", ticket->ref, d->attention, error))
+			return FALSE;
+	}
+	if ((d->outcome == ROUTE_NEW_TICKET || d->outcome == ROUTE_TRIAGE) &&
+	    (req->forwarded_by != NULL || req->document_type != NULL)) {
+		/* what the parser learnt that the ticket's fields do not hold */
+		g_autoptr(GString) note = g_string_new(NULL);
+		if (req->forwarded_by != NULL)
+			g_string_append_printf(note, "forwarded by %s", req->forwarded_by);
+		if (req->document_type != NULL)
+			g_string_append_printf(note, "%sidentity document looks like: %s",
+			                       note->len ? "; " : "", req->document_type);
+		if (!store_ticket_event(store, ticket_id, "privacy-inbox", "note", note->str, error))
 			return FALSE;
 	}
 	if (d->draft_kind != NULL && !draft_reply(job, ticket, error))
@@ -321,6 +385,11 @@ summarize(const router_decision_t *d, const parser_request_t *req, const router_
 
 	switch (d->outcome) {
 	case ROUTE_NEW_TICKET:
+		if (d->draft_kind != NULL && r->draft_id == 0)
+			return g_strdup_printf("%s: opened %s (%s, %s); reply %s NOT drafted (template "
+			                       "problem: the ticket says why)",
+			                       id, r->ticket_ref, parser_request_primary_type(req), d->state,
+			                       d->draft_kind);
 		return g_strdup_printf("%s: opened %s (%s, %s), drafted %s", id, r->ticket_ref,
 		                       parser_request_primary_type(req), d->state, d->draft_kind);
 	case ROUTE_TRIAGE:
@@ -395,6 +464,14 @@ router_route(router_t *router, spool_file_t *raw, const router_origin_t *origin,
 	}
 	facts.thread_ticket = thread;
 	facts.ref_ticket = ref_ticket;
+	if (!facts.duplicate && request->from_address != NULL) {
+		g_autoptr(GDateTime) day_ago = g_date_time_add_days(now, -1);
+		g_autofree char *since = pi_iso8601(day_ago);
+		gint64 n = store_auto_replies_since(store, request->from_address, since, error);
+		if (n < 0)
+			return FALSE;
+		facts.auto_replies_today = (guint)n;
+	}
 	router_decide(router->config, request, &facts, &decision);
 
 	/* Files first (content-addressed, so a retry after a crash finds them
@@ -438,8 +515,10 @@ router_route(router_t *router, spool_file_t *raw, const router_origin_t *origin,
 	result_out->outcome = decision.outcome;
 	result_out->summary = summarize(&decision, request, result_out);
 	g_free(decision.triage_reason);
+	g_free(decision.attention);
 	return TRUE;
 fail:
 	g_free(decision.triage_reason);
+	g_free(decision.attention);
 	return FALSE;
 }

@@ -19,6 +19,7 @@
 #include "parser/parser.h"
 #include "store/store.h"
 #include "templates/catalogue.h"
+#include "router/lifecycle.h"
 
 #define ROUTER_ERROR (router_error_quark())
 GQuark router_error_quark(void);
@@ -36,6 +37,7 @@ typedef struct {
 	gboolean duplicate;          /* same UID, Message-ID or (no Message-ID) bytes */
 	const store_ticket_t *thread_ticket; /* ticket of a message named in In-Reply-To/References */
 	const store_ticket_t *ref_ticket;    /* ticket named by [PRV-…] in the subject */
+	guint auto_replies_today; /* replies drafted without a person for the sender, last 24 h */
 } router_facts_t;
 
 typedef struct {
@@ -44,11 +46,22 @@ typedef struct {
 	const char *state;         /* state of a new ticket; for FOLLOW_UP the new state or NULL */
 	const char *draft_kind;    /* reply to draft, or NULL */
 	char *triage_reason;       /* why staff must look (new ticket), or NULL; caller frees */
+	char *attention;           /* a new ticket staff should look at anyway; caller frees */
+	gint64 linked_ticket_id;   /* a ticket the new one refers to (0: none) */
 } router_decision_t;
 
-/* Decide.  Pure: no I/O.  Caller frees decision_out->triage_reason. */
+/* Decide.  Pure: no I/O.  Caller frees decision_out->triage_reason and
+ * decision_out->attention. */
 void router_decide(const config_t *config, const parser_request_t *request,
                    const router_facts_t *facts, router_decision_t *decision_out);
+
+/* How the requester wants the answer ("email", "post") and the ground a
+ * stop request invokes ("beyond_purpose", "unlawful_acquisition",
+ * "improper_use", "no_longer_needed", "breach", "rights_harmed",
+ * "third_party_without_consent"), from the request's text; NULL when it
+ * does not say.  Static strings. */
+const char *router_detect_disclosure_method(const char *text);
+const char *router_detect_stop_ground(const char *text);
 
 /* Where a message came from: a mailbox UID, or NULL for an ingested file. */
 typedef struct {
@@ -87,3 +100,55 @@ gboolean router_route(router_t *router, spool_file_t *raw, const router_origin_t
  * variables listed in templates/kinds.c).  REQUEST may be NULL.  Caller unrefs. */
 JsonNode *router_reply_context(const config_t *config, const store_ticket_t *ticket,
                                const parser_request_t *request, GDateTime *received);
+/* Set the variables that come from the configuration alone (today, org_*,
+ * fee_yen, fee_bank_account) in LANG on CONTEXT, a JSON object; what
+ * router_reply_context() does too, and what a preview with sample data
+ * takes from the real configuration. */
+void router_context_set_config(const config_t *config, const char *lang, JsonNode *context);
+
+/* ---- the lifecycle (router/act.c) -------------------------------------- */
+
+/* Fill TICKET's clock for a request received at RECEIVED, in the state
+ * ticket->state (waiting states start paused). */
+void router_ticket_start_clock(const config_t *config, store_ticket_t *ticket,
+                               GDateTime *received);
+
+/* Move TICKET to STATE inside the caller's transaction: the state change
+ * with ACTOR and DETAIL in the history, and the clock stopped when the new
+ * state waits for the requester, restarted (due date moved by the pause)
+ * when it no longer does.  TICKET is updated in place. */
+gboolean router_ticket_change_state(const config_t *config, store_t *store,
+                                    store_ticket_t *ticket, const char *state,
+                                    const char *actor, const char *detail, GError **error);
+
+/* What a staff action carries besides the ticket. */
+typedef struct {
+	const char *actor;          /* who acts (recorded everywhere) */
+	const char *const *types;   /* SET_TYPE: the new types */
+	gboolean no_data;           /* ANSWER: we hold no data */
+	gboolean masking;           /* REJECT_ID: a My Number / insurance number shows */
+	const char *reason;         /* REJECT_ID, REJECT, EXTEND */
+	const char *document_type;  /* VERIFY */
+	const char *fee_method;     /* FEE: bank, postal_order */
+	const char *fee_receipt;    /* FEE */
+	GDateTime *extend_until;    /* EXTEND */
+	const char *details;        /* ANSWER: what staff tell the requester (the answer to an
+	                             * inquiry, what was corrected or stopped) */
+	const char *withheld_reason; /* ANSWER: why part of the data is not disclosed */
+	gboolean refused_identity;  /* REJECT: identity not confirmed (else a legal exception) */
+	guint fee_payment_days;     /* VERIFY: the fee is due so many days from now (0: not said) */
+} router_act_input_t;
+
+typedef struct {
+	char *state_before, *state_after;
+	gint64 draft_id; /* 0 when no reply was drafted */
+} router_act_result_t;
+void router_act_result_clear(router_act_result_t *result);
+
+/* Carry out ACTION on ticket REF in one transaction: state change and
+ * clock, the fields the action sets, the reply drafted for approval, the
+ * audit entry.  Refused (PI_ERROR_REFUSED) when the state does not allow it;
+ * PI_ERROR_NOT_FOUND for an unknown reference. */
+gboolean router_act(router_t *router, const char *ref, lifecycle_action_t action,
+                    const router_act_input_t *input, router_act_result_t *result_out,
+                    GError **error);

@@ -79,3 +79,29 @@ GMimeMessage *sender_build(const smtp_config_t *config, const sender_mail_t *mai
  * MESSAGE is borrowed; its attachment files are read again on every call. */
 gboolean sender_send(const smtp_config_t *config, GMimeMessage *message,
                      const char *envelope_to, GError **error);
+
+/* The same with SECRET as the password (auth = password) or the OAuth2
+ * access token (auth = xoauth2: CURLOPT_XOAUTH2_BEARER, SASL XOAUTH2 or
+ * OAUTHBEARER).  A refused token is PI_ERROR_AUTH. */
+gboolean sender_send_with(const smtp_config_t *config, const char *secret,
+                          GMimeMessage *message, const char *envelope_to, GError **error);
+
+/* ---- OAuth2 access tokens (oauth2.c) ---------------------------------------- */
+
+typedef struct {
+	char *access_token;
+	char *refresh_token; /* a rotated refresh token to save, or NULL */
+	gint64 expires_at;   /* Unix time; 0 when the provider did not say */
+} sender_oauth2_token_t;
+void sender_oauth2_token_clear(sender_oauth2_token_t *token);
+
+/* POST grant_type=refresh_token to config->token_url (RFC 6749 6) with the
+ * client id (and secret, when set) and REFRESH_TOKEN; fill TOKEN_OUT.  The
+ * TLS certificate is verified against CA_FILE or the system store.
+ * Errors: PI_ERROR_AUTH when the provider refuses the grant (invalid_grant:
+ * revoked or expired refresh token; invalid_client), PI_ERROR_TEMPORARY for
+ * network trouble, timeouts and 5xx answers, PI_ERROR_FATAL otherwise.
+ * Messages carry the provider's error code and description, never tokens. */
+gboolean sender_oauth2_refresh(const oauth2_config_t *config, const char *refresh_token,
+                               const char *ca_file, guint timeout_seconds,
+                               sender_oauth2_token_t *token_out, GError **error);

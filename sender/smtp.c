@@ -331,6 +331,13 @@ gboolean
 sender_send(const smtp_config_t *config, GMimeMessage *message, const char *envelope_to,
             GError **error)
 {
+	return sender_send_with(config, config->password, message, envelope_to, error);
+}
+
+gboolean
+sender_send_with(const smtp_config_t *config, const char *secret, GMimeMessage *message,
+                 const char *envelope_to, GError **error)
+{
 	g_autofree char *where = NULL;
 	g_autofree char *from_name = NULL;
 	g_autofree char *from_addr = NULL;
@@ -356,10 +363,17 @@ sender_send(const smtp_config_t *config, GMimeMessage *message, const char *enve
 	    !tls_mode(config, &use_ssl, error) ||
 	    !sender_parse_from(config->from, &from_name, &from_addr, error))
 		goto out;
-	if (config->user != NULL && config->password == NULL) {
+	if (config->user != NULL && secret == NULL) {
 		g_set_error(error, SENDER_ERROR, PI_ERROR_FATAL,
-		            "[smtp] user is set but there is no password (password_file or "
-		            "PRIVACY_INBOX_SMTP_PASSWORD)");
+		            config->auth == AUTH_XOAUTH2
+		                ? "[smtp] auth = xoauth2 but there is no access token"
+		                : "[smtp] user is set but there is no password (password_file or "
+		                  "PRIVACY_INBOX_SMTP_PASSWORD)");
+		goto out;
+	}
+	if (config->auth == AUTH_XOAUTH2 && config->user == NULL) {
+		g_set_error(error, SENDER_ERROR, PI_ERROR_FATAL,
+		            "[smtp] auth = xoauth2 needs [smtp] user");
 		goto out;
 	}
 	if (!sender_address_is_valid(envelope_to)) {
@@ -391,9 +405,13 @@ sender_send(const smtp_config_t *config, GMimeMessage *message, const char *enve
 		curl_easy_setopt(curl, CURLOPT_CAINFO, config->ca_file);
 		curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
 	}
-	if (config->user != NULL) {
+	if (config->user != NULL && config->auth == AUTH_XOAUTH2) {
+		/* SASL XOAUTH2 or OAUTHBEARER, whichever the server offers. */
 		curl_easy_setopt(curl, CURLOPT_USERNAME, config->user);
-		curl_easy_setopt(curl, CURLOPT_PASSWORD, config->password);
+		curl_easy_setopt(curl, CURLOPT_XOAUTH2_BEARER, secret);
+	} else if (config->user != NULL) {
+		curl_easy_setopt(curl, CURLOPT_USERNAME, config->user);
+		curl_easy_setopt(curl, CURLOPT_PASSWORD, secret);
 	}
 	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, mail_from);
 	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpts);

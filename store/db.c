@@ -78,16 +78,117 @@ static const char *const migrations[] = {
 	"  at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
 	"  ticket_ref TEXT, detail TEXT,"
 	"  prev_hash TEXT NOT NULL, hash TEXT NOT NULL);",
+	/* lifecycle: the statutory clock, what the requester asked for, fees,
+	 * links between tickets, outbox backoff, attachments to replies, copies
+	 * in the Sent folder */
+	"ALTER TABLE tickets ADD COLUMN received_at TEXT;"
+	"ALTER TABLE tickets ADD COLUMN due_at TEXT;"
+	"ALTER TABLE tickets ADD COLUMN legal_due_at TEXT;"
+	"ALTER TABLE tickets ADD COLUMN paused_since TEXT;"
+	"ALTER TABLE tickets ADD COLUMN paused_seconds INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tickets ADD COLUMN extended_until TEXT;"
+	"ALTER TABLE tickets ADD COLUMN disclosure_method TEXT;"
+	"ALTER TABLE tickets ADD COLUMN stop_ground TEXT;"
+	"ALTER TABLE tickets ADD COLUMN document_type TEXT;"
+	"ALTER TABLE tickets ADD COLUMN fee_status TEXT;"
+	"ALTER TABLE tickets ADD COLUMN linked_ticket_id INTEGER REFERENCES tickets(id);"
+	"ALTER TABLE tickets ADD COLUMN attention TEXT;"
+	"CREATE INDEX tickets_due ON tickets(due_at);"
+	"ALTER TABLE drafts ADD COLUMN next_attempt_at TEXT;"
+	"ALTER TABLE drafts ADD COLUMN sent_copy_at TEXT;"
+	"CREATE TABLE draft_attachments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  draft_id INTEGER NOT NULL REFERENCES drafts(id),"
+	"  filename TEXT NOT NULL, content_type TEXT NOT NULL, size INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL, spool_path TEXT NOT NULL, added_by TEXT NOT NULL,"
+	"  added_at TEXT NOT NULL);"
+	"CREATE TABLE digests (day TEXT PRIMARY KEY, sent_at TEXT NOT NULL);",
+	/* what the daemon records for `status`, and its alert incidents */
+	"CREATE TABLE daemon_state ("
+	"  key TEXT PRIMARY KEY, value TEXT, updated_at TEXT NOT NULL);"
+	"CREATE TABLE alerts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  kind TEXT NOT NULL, detail TEXT NOT NULL,"
+	"  opened_at TEXT NOT NULL, notified_at TEXT,"
+	"  resolved_at TEXT, recovery_notified_at TEXT);"
+	"CREATE UNIQUE INDEX alerts_open ON alerts(kind) WHERE resolved_at IS NULL;",
+	/* the spool under lock: destruction records, store settings, the audit
+	 * log's head and its append-only guard */
+	"ALTER TABLE attachments ADD COLUMN destroyed_at TEXT;"
+	"ALTER TABLE attachments ADD COLUMN destroy_reason TEXT;"
+	"ALTER TABLE messages ADD COLUMN purged_at TEXT;"
+	"ALTER TABLE messages ADD COLUMN purge_reason TEXT;"
+	"CREATE TABLE store_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE audit_head ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  last_id INTEGER NOT NULL, last_hash TEXT NOT NULL, rows INTEGER NOT NULL);"
+	"INSERT INTO audit_head (id, last_id, last_hash, rows)"
+	"  SELECT 1, id, hash, (SELECT count(*) FROM audit) FROM audit ORDER BY id DESC LIMIT 1;"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE INDEX audit_at ON audit(at);"
+	"CREATE INDEX ticket_events_kind ON ticket_events(kind, at);"
+	"CREATE INDEX attachments_destroyed ON attachments(destroyed_at);",
+	/* template versions: the wording of every reply ever drafted (the
+	 * template file and the partials it used), by content hash */
+	"CREATE TABLE template_versions ("
+	"  kind TEXT NOT NULL, language TEXT NOT NULL, hash TEXT NOT NULL,"
+	"  text TEXT NOT NULL, partials TEXT NOT NULL DEFAULT '{}',"
+	"  first_used_at TEXT NOT NULL, last_used_at TEXT NOT NULL,"
+	"  uses INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (kind, language, hash));"
+	"CREATE INDEX template_versions_hash ON template_versions(hash);",
+	/* the web console: staff accounts, sessions (by the SHA-256 of their
+	 * id), failed sign-ins for throttling, template files saved there */
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  role TEXT NOT NULL CHECK (role IN ('staff', 'admin')),"
+	"  password_hash TEXT NOT NULL,"
+	"  created_at TEXT NOT NULL, password_changed_at TEXT NOT NULL,"
+	"  disabled_at TEXT, last_login_at TEXT);"
+	"CREATE TABLE web_sessions ("
+	"  id_hash TEXT PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  created_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, address TEXT);"
+	"CREATE INDEX web_sessions_user ON web_sessions(user_id);"
+	"CREATE TABLE login_failures ("
+	"  id INTEGER PRIMARY KEY, at TEXT NOT NULL, user_name TEXT, address TEXT);"
+	"CREATE INDEX login_failures_at ON login_failures(at);"
+	"CREATE TABLE template_saves ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL, sha256 TEXT NOT NULL, text TEXT NOT NULL,"
+	"  saved_by TEXT NOT NULL, saved_at TEXT NOT NULL);"
+	"CREATE INDEX template_saves_name ON template_saves(name, id);",
 };
+
+/* How long a connection waits for another one's write lock. */
+#define BUSY_TIMEOUT_MS 10000
+
+/* SQLITE_BUSY after the busy timeout: say what it means, never SQLite's raw
+ * "database is locked". */
+static void
+set_busy_error(GError **error, const char *what)
+{
+	g_set_error(error, STORE_ERROR, PI_ERROR_TEMPORARY,
+	            "the database is busy: another privacy-inbox process kept it for more than "
+	            "%d seconds%s%s; nothing was changed, try again",
+	            BUSY_TIMEOUT_MS / 1000, what ? " while " : "", what ? what : "");
+}
 
 void
 store_set_error(store_t *store, GError **error, const char *what)
 {
 	int code = sqlite3_errcode(store->db);
-	int grade = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? PI_ERROR_TEMPORARY
-	                                                           : PI_ERROR_FATAL;
 
-	g_set_error(error, STORE_ERROR, grade, "database: %s: %s", what, sqlite3_errmsg(store->db));
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+		set_busy_error(error, what);
+		return;
+	}
+	g_set_error(error, STORE_ERROR, PI_ERROR_FATAL, "database: %s: %s", what,
+	            sqlite3_errmsg(store->db));
 }
 
 sqlite3_stmt *
@@ -174,10 +275,11 @@ exec(store_t *store, const char *sql, GError **error)
 
 	if (sqlite3_exec(store->db, sql, NULL, NULL, &message) != SQLITE_OK) {
 		int code = sqlite3_errcode(store->db);
-		g_set_error(error, STORE_ERROR,
-		            code == SQLITE_BUSY || code == SQLITE_LOCKED ? PI_ERROR_TEMPORARY
-		                                                         : PI_ERROR_FATAL,
-		            "database: %s", message ? message : sqlite3_errstr(code));
+		if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+			set_busy_error(error, NULL);
+		else
+			g_set_error(error, STORE_ERROR, PI_ERROR_FATAL, "database: %s",
+			            message ? message : sqlite3_errstr(code));
 		sqlite3_free(message);
 		return FALSE;
 	}
@@ -197,6 +299,10 @@ migrate(store_t *store, GError **error)
 		return FALSE;
 	}
 	version = sqlite3_column_int(stmt, 0);
+	/* End this read now: BEGIN IMMEDIATE below on a connection still
+	 * reading a snapshot another process has since changed fails at once
+	 * (SQLITE_BUSY_SNAPSHOT) instead of waiting for the lock. */
+	sqlite3_reset(stmt);
 	if (version > (int)G_N_ELEMENTS(migrations)) {
 		g_set_error(error, STORE_ERROR, PI_ERROR_FATAL,
 		            "database schema version %d is newer than this program (%d)", version,
@@ -207,6 +313,15 @@ migrate(store_t *store, GError **error)
 		g_autofree char *bump = g_strdup_printf("PRAGMA user_version = %d", v + 1);
 		if (!store_begin(store, error))
 			return FALSE;
+		/* Another process may have migrated while we waited for the lock. */
+		sqlite3_reset(stmt);
+		if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_int(stmt, 0) > v) {
+			v = sqlite3_column_int(stmt, 0) - 1;
+			sqlite3_reset(stmt);
+			store_rollback(store);
+			continue;
+		}
+		sqlite3_reset(stmt);
 		if (!exec(store, migrations[v], error) || !exec(store, bump, error)) {
 			store_rollback(store);
 			g_prefix_error(error, "migrating to schema %d: ", v + 1);
@@ -222,9 +337,19 @@ migrate(store_t *store, GError **error)
 store_t *
 store_open(const char *db_path, const char *spool_dir, GError **error)
 {
+	return store_open_keyed(db_path, spool_dir, NULL, error);
+}
+
+store_t *
+store_open_keyed(const char *db_path, const char *spool_dir, const char *key_file,
+                 GError **error)
+{
 	g_autoptr(store_t) store = g_new0(store_t, 1);
 	g_autofree char *db_dir = g_path_get_dirname(db_path);
+	g_autofree char *default_key = g_build_filename(db_dir, "spool.key", NULL);
 	int rc;
+
+	store->group_lock_fd = -1;
 
 	if (!g_file_test(db_dir, G_FILE_TEST_IS_DIR) && !pi_ensure_dir(db_dir, 0700, error))
 		return NULL;
@@ -236,7 +361,7 @@ store_open(const char *db_path, const char *spool_dir, GError **error)
 		            db_path, store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
 		return NULL;
 	}
-	sqlite3_busy_timeout(store->db, 10000);
+	sqlite3_busy_timeout(store->db, BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(store->db, 0);
 	if (!exec(store, "PRAGMA journal_mode = WAL", error) ||
 	    !exec(store, "PRAGMA synchronous = FULL", error) ||
@@ -251,6 +376,9 @@ store_open(const char *db_path, const char *spool_dir, GError **error)
 	store->spool = g_canonicalize_filename(spool_dir, NULL);
 	if (!pi_ensure_dir(store->spool, 0700, error))
 		return NULL;
+	store_spool_cleanup_tmp(store);
+	if (!store_vault_open(store, key_file ? key_file : default_key, error))
+		return NULL;
 	return g_steal_pointer(&store);
 }
 
@@ -259,10 +387,13 @@ store_free(store_t *store)
 {
 	if (store == NULL)
 		return;
+	if (store->in_group)
+		store_group_rollback(store);
 	if (store->in_transaction)
 		store_rollback(store);
 	if (store->db != NULL)
 		sqlite3_close(store->db);
+	store_vault_close(store);
 	g_free(store->spool);
 	g_free(store);
 }
@@ -271,7 +402,8 @@ gboolean
 store_begin(store_t *store, GError **error)
 {
 	g_return_val_if_fail(!store->in_transaction, FALSE);
-	if (!exec(store, "BEGIN IMMEDIATE", error))
+	/* Inside a group (group.c) a transaction is a savepoint. */
+	if (!exec(store, store->in_group ? "SAVEPOINT one" : "BEGIN IMMEDIATE", error))
 		return FALSE;
 	store->in_transaction = TRUE;
 	return TRUE;
@@ -280,7 +412,7 @@ store_begin(store_t *store, GError **error)
 gboolean
 store_commit(store_t *store, GError **error)
 {
-	if (!exec(store, "COMMIT", error)) {
+	if (!exec(store, store->in_group ? "RELEASE one" : "COMMIT", error)) {
 		store_rollback(store);
 		return FALSE;
 	}
@@ -291,6 +423,12 @@ store_commit(store_t *store, GError **error)
 void
 store_rollback(store_t *store)
 {
+	if (store->in_group) {
+		if (store->in_transaction)
+			sqlite3_exec(store->db, "ROLLBACK TO one; RELEASE one", NULL, NULL, NULL);
+		store->in_transaction = FALSE;
+		return;
+	}
 	if (sqlite3_get_autocommit(store->db) == 0)
 		sqlite3_exec(store->db, "ROLLBACK", NULL, NULL, NULL);
 	store->in_transaction = FALSE;

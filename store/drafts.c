@@ -210,10 +210,44 @@ fail:
 	return FALSE;
 }
 
+/* The first "{{…}}" in TEXT, or NULL. */
+static const char *
+unfilled_placeholder(const char *text)
+{
+	const char *open = text ? strstr(text, "{{") : NULL;
+
+	return open != NULL && strstr(open + 2, "}}") != NULL ? open : NULL;
+}
+
 gboolean
-store_draft_approve(store_t *store, gint64 id, const char *by, GError **error)
+store_draft_approve(store_t *store, gint64 id, const char *by, gboolean four_eyes,
+                    GError **error)
 {
 	static const char *const allowed[] = {"pending", NULL};
+	g_autoptr(store_draft_t) d = store_draft_get(store, id, error);
+	const char *placeholder;
+
+	if (d == NULL)
+		return FALSE;
+	/* A placeholder left in the text (an unfilled {{variable}}, or one
+	 * typed while editing) would reach the requester literally. */
+	if ((placeholder = unfilled_placeholder(d->subject)) != NULL ||
+	    (placeholder = unfilled_placeholder(d->body)) != NULL) {
+		g_autofree char *tag = g_strndup(placeholder, strcspn(placeholder, "\n"));
+		g_set_error(error, STORE_ERROR, PI_ERROR_REFUSED,
+		            "draft %" G_GINT64_FORMAT " still has a placeholder (%.40s): edit it first", id,
+		            tag);
+		return FALSE;
+	}
+	if (four_eyes) {
+		if (d->edited_by != NULL && g_strcmp0(d->edited_by, by) == 0) {
+			g_set_error(error, STORE_ERROR, PI_ERROR_REFUSED,
+			            "four-eyes rule: draft %" G_GINT64_FORMAT
+			            " was edited by %s, so another person must approve it",
+			            id, by);
+			return FALSE;
+		}
+	}
 
 	return transition(store, id,
 	                  "UPDATE drafts SET state = 'approved', approved_by = ?2, approved_at = ?3,"
@@ -272,8 +306,13 @@ store_outbox_due(store_t *store, GError **error)
 		store_rollback(store);
 		return NULL;
 	}
-	return list_where(store, "d.state = 'approved' OR (d.state = 'failed' AND d.retry = 1)",
-	                  NULL, error);
+	{
+		g_autofree char *where = g_strdup_printf(
+		    "d.state = 'approved' OR (d.state = 'failed' AND d.retry = 1"
+		    " AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= '%s'))",
+		    now);
+		return list_where(store, where, NULL, error);
+	}
 }
 
 static gboolean
@@ -341,16 +380,44 @@ fail:
 	return FALSE;
 }
 
+/* The pause before attempt N+1 after N failed ones: 1, 2, 4 … minutes,
+ * at most an hour, with ±10% jitter so a queue does not retry in step. */
+static gint64
+backoff_seconds(guint attempts)
+{
+	gint64 base = 60LL << MIN(attempts > 0 ? attempts - 1 : 0, 6);
+
+	base = MIN(base, 3600);
+	return base + g_random_int_range(-(gint32)base / 10, (gint32)base / 10 + 1);
+}
+
 gboolean
 store_outbox_failed(store_t *store, gint64 draft_id, const char *error_text, gboolean retry,
                     GError **error)
 {
-	return outbox_update(store, draft_id,
-	                     retry ? "UPDATE drafts SET state = 'failed', retry = 1, sending_since = NULL,"
-	                             " last_error = ?3, updated_at = ?2 WHERE id = ?1"
-	                           : "UPDATE drafts SET state = 'failed', retry = 0, sending_since = NULL,"
-	                             " last_error = ?3, updated_at = ?2 WHERE id = ?1",
-	                     error_text, error);
+	g_autoptr(store_draft_t) d = NULL;
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(GDateTime) now = pi_now();
+	g_autoptr(GDateTime) next = NULL;
+	g_autofree char *now_text = pi_iso8601(now);
+	g_autofree char *next_text = NULL;
+
+	if ((d = store_draft_get(store, draft_id, error)) == NULL)
+		return FALSE;
+	next = g_date_time_add_seconds(now, (gdouble)backoff_seconds(d->attempts));
+	next_text = pi_iso8601(next);
+	stmt = store_prepare(store,
+	                     "UPDATE drafts SET state = 'failed', retry = ?4, sending_since = NULL,"
+	                     " last_error = ?3, updated_at = ?2, next_attempt_at = ?5 WHERE id = ?1",
+	                     error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, draft_id);
+	store_bind_text(stmt, 2, now_text);
+	store_bind_text(stmt, 3, error_text);
+	sqlite3_bind_int(stmt, 4, retry ? 1 : 0);
+	store_bind_text(stmt, 5, retry ? next_text : NULL);
+	return store_step_done(store, stmt, "recording a failed send", error);
 }
 
 JsonNode *
@@ -382,4 +449,146 @@ store_draft_to_json(const store_draft_t *d)
 	json_builder_add_boolean_value(b, d->retry);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
+}
+
+void
+store_draft_attachment_free(store_draft_attachment_t *a)
+{
+	if (a == NULL)
+		return;
+	g_free(a->filename);
+	g_free(a->content_type);
+	g_free(a->sha256);
+	g_free(a->spool_path);
+	g_free(a->added_by);
+	g_free(a);
+}
+
+gboolean
+store_draft_attach(store_t *store, gint64 draft_id, const store_draft_attachment_t *a,
+                   GError **error)
+{
+	g_autoptr(store_draft_t) d = NULL;
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autofree char *now = pi_now_iso8601();
+	g_autofree char *detail = NULL;
+
+	if (!store_begin(store, error))
+		return FALSE;
+	if ((d = store_draft_get(store, draft_id, error)) == NULL)
+		goto fail;
+	if (strcmp(d->state, "pending") != 0) {
+		g_set_error(error, STORE_ERROR, PI_ERROR_REFUSED,
+		            "draft %" G_GINT64_FORMAT " is %s; files can only be attached to a pending draft",
+		            draft_id, d->state);
+		goto fail;
+	}
+	stmt = store_prepare(store,
+	                     "INSERT INTO draft_attachments (draft_id, filename, content_type, size,"
+	                     " sha256, spool_path, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	                     error);
+	if (stmt == NULL)
+		goto fail;
+	sqlite3_bind_int64(stmt, 1, draft_id);
+	store_bind_text(stmt, 2, a->filename);
+	store_bind_text(stmt, 3, a->content_type);
+	sqlite3_bind_int64(stmt, 4, (sqlite3_int64)a->size);
+	store_bind_text(stmt, 5, a->sha256);
+	store_bind_text(stmt, 6, a->spool_path);
+	store_bind_text(stmt, 7, a->added_by);
+	store_bind_text(stmt, 8, now);
+	if (!store_step_done(store, stmt, "attaching a file", error))
+		goto fail;
+	detail = g_strdup_printf("draft %" G_GINT64_FORMAT ": attached %s (%zu bytes, sha256 %.12s…)",
+	                         draft_id, a->filename, a->size, a->sha256);
+	if (!store_ticket_event(store, d->ticket_id, a->added_by, "attach", detail, error) ||
+	    !store_audit(store, a->added_by, "draft attachment added", d->ticket_ref, detail, error))
+		goto fail;
+	return store_commit(store, error);
+fail:
+	store_rollback(store);
+	return FALSE;
+}
+
+GPtrArray *
+store_draft_attachments(store_t *store, gint64 draft_id, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	    store,
+	    "SELECT id, filename, content_type, size, sha256, spool_path, added_by"
+	    " FROM draft_attachments WHERE draft_id = ? ORDER BY id",
+	    error);
+	g_autoptr(GPtrArray) out =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)store_draft_attachment_free);
+	int rc;
+
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, draft_id);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		store_draft_attachment_t *a = g_new0(store_draft_attachment_t, 1);
+		a->id = sqlite3_column_int64(stmt, 0);
+		a->filename = store_column_dup(stmt, 1);
+		a->content_type = store_column_dup(stmt, 2);
+		a->size = (gsize)sqlite3_column_int64(stmt, 3);
+		a->sha256 = store_column_dup(stmt, 4);
+		a->spool_path = store_column_dup(stmt, 5);
+		a->added_by = store_column_dup(stmt, 6);
+		g_ptr_array_add(out, a);
+	}
+	if (rc != SQLITE_DONE) {
+		store_set_error(store, error, "listing a draft's attachments");
+		return NULL;
+	}
+	return g_steal_pointer(&out);
+}
+
+gboolean
+store_outbox_copied(store_t *store, gint64 draft_id, GError **error)
+{
+	return outbox_update(store, draft_id, "UPDATE drafts SET sent_copy_at = ?2 WHERE id = ?1",
+	                     NULL, error);
+}
+
+GPtrArray *
+store_outbox_copies_due(store_t *store, const char *since, GError **error)
+{
+	return list_where(store, "d.state = 'sent' AND d.sent_copy_at IS NULL AND d.sent_at >= ?1",
+	                  since, error);
+}
+
+char *
+store_outgoing_raw_path(store_t *store, const char *message_id, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	    store,
+	    "SELECT raw_path FROM messages WHERE direction = 'out' AND message_id = ?"
+	    " AND raw_path IS NOT NULL ORDER BY id DESC LIMIT 1",
+	    error);
+	int rc;
+
+	if (stmt == NULL)
+		return NULL;
+	store_bind_text(stmt, 1, message_id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		return store_column_dup(stmt, 0);
+	if (rc != SQLITE_DONE)
+		store_set_error(store, error, "finding a sent message");
+	return NULL;
+}
+
+gint64
+store_draft_count_pending(store_t *store, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt =
+	    store_prepare(store, "SELECT count(*) FROM drafts WHERE state = 'pending'", error);
+
+	if (stmt == NULL)
+		return -1;
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		store_set_error(store, error, "counting drafts");
+		return -1;
+	}
+	return sqlite3_column_int64(stmt, 0);
 }

@@ -3,10 +3,20 @@
 
 #include "store/store.h"
 
+#define STORE_VAULT_KEY_ID_LEN 8
+
 struct store {
 	sqlite3 *db;
 	char *spool;     /* absolute spool folder */
 	gboolean in_transaction;
+	/* group.c: a group of messages in one outer transaction */
+	gboolean in_group;
+	gboolean defer_sync; /* the spool skips fsync; store_group_commit() syncs it */
+	int group_lock_fd;
+	/* vault.c: the spool key (sodium_malloc'd) and its id */
+	unsigned char *key;
+	unsigned char key_id[STORE_VAULT_KEY_ID_LEN];
+	char *key_file;
 };
 
 /* Set *error from the database's last error, graded (BUSY → temporary). */
@@ -28,3 +38,51 @@ char *store_column_dup(sqlite3_stmt *stmt, int column);
 /* A JSON array text ("[\"a\",\"b\"]") as a NULL-terminated string vector, and back. */
 char **store_json_to_strv(const char *json);
 char *store_strv_to_json(const char *const *strv);
+
+/* ---- the spool's encryption and locks (vault.c, spool.c) ----------------- */
+
+/* Load KEY_FILE, creating it on the first run; refuse when it is missing
+ * while encrypted files exist, readable by others, or not the key the spool
+ * was encrypted with.  Encrypts files kept before encryption at rest. */
+gboolean store_vault_open(store_t *store, const char *key_file, GError **error);
+void store_vault_close(store_t *store);
+/* Encrypt everything read from IN_FD (from its current offset to the end)
+ * to OUT_FD, bound to the plaintext's SHA256_HEX; NAME is for messages. */
+gboolean store_vault_encrypt_fd(store_t *store, int in_fd, const char *sha256_hex, int out_fd,
+                                const char *name, GError **error);
+
+/* Take the spool lock (shared for keeping files, exclusive for destroying
+ * them), waiting at most 30 s (then PI_ERROR_TEMPORARY).  Returns the fd to
+ * close to release it, or -1. */
+int store_spool_lock(store_t *store, gboolean exclusive, GError **error);
+/* Remove what crashed processes left in SPOOL/tmp (unlocked files only). */
+void store_spool_cleanup_tmp(store_t *store);
+
+/* Small settings the store keeps for itself (table store_meta). */
+gboolean store_meta_get(store_t *store, const char *name, char **value_out, GError **error);
+gboolean store_meta_set(store_t *store, const char *name, const char *value, GError **error);
+
+/* ---- vault internals (vault.c, vault_key.c) ---- */
+#include <sodium.h>
+
+#define VAULT_MAGIC "PIVAULT1"
+#define VAULT_MAGIC_LEN 8
+#define VAULT_PREFIX_LEN (VAULT_MAGIC_LEN + STORE_VAULT_KEY_ID_LEN)
+#define VAULT_HEADER_LEN (VAULT_PREFIX_LEN + crypto_secretstream_xchacha20poly1305_HEADERBYTES)
+#define VAULT_CHUNK 65536
+#define VAULT_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
+#define VAULT_AD_LEN (VAULT_PREFIX_LEN + 32)
+#define KEY_BYTES crypto_secretstream_xchacha20poly1305_KEYBYTES
+
+/* read() until LEN bytes or end of file; -1 on error. */
+gssize vault_read_full(int fd, void *buffer, gsize len);
+gboolean vault_write_full(int fd, const void *buffer, gsize len);
+/* Set *error from errno: "spool: WHAT PATH: reason"; returns FALSE. */
+gboolean vault_io_error(GError **error, const char *what, const char *path);
+void vault_key_id_of(const unsigned char *key, unsigned char id_out[STORE_VAULT_KEY_ID_LEN]);
+char *vault_key_id_hex(const unsigned char id[STORE_VAULT_KEY_ID_LEN]);
+/* A top-level spool folder of kept files (not "tmp"). */
+gboolean vault_is_area(const char *name);
+/* Is RELATIVE "AREA/xx/SHA256" with xx the hash's first two digits?
+ * Sets *SHA256_OUT (caller frees). */
+gboolean vault_valid_relative(const char *relative, char **sha256_out);

@@ -3,7 +3,9 @@
 
 #define TICKET_COLUMNS                                                                         \
 	"id, ref, state, request_types, requester_address, requester_name, language,"          \
-	" triage_reason, created_at, updated_at"
+	" triage_reason, created_at, updated_at, received_at, due_at, legal_due_at,"           \
+	" paused_since, paused_seconds, extended_until, disclosure_method, stop_ground,"       \
+	" document_type, fee_status, linked_ticket_id, attention"
 
 void
 store_ticket_free(store_ticket_t *t)
@@ -19,6 +21,16 @@ store_ticket_free(store_ticket_t *t)
 	g_free(t->triage_reason);
 	g_free(t->created_at);
 	g_free(t->updated_at);
+	g_free(t->received_at);
+	g_free(t->due_at);
+	g_free(t->legal_due_at);
+	g_free(t->paused_since);
+	g_free(t->extended_until);
+	g_free(t->disclosure_method);
+	g_free(t->stop_ground);
+	g_free(t->document_type);
+	g_free(t->fee_status);
+	g_free(t->attention);
 	g_free(t);
 }
 
@@ -38,6 +50,18 @@ ticket_from_row(sqlite3_stmt *stmt)
 	t->triage_reason = store_column_dup(stmt, 7);
 	t->created_at = store_column_dup(stmt, 8);
 	t->updated_at = store_column_dup(stmt, 9);
+	t->received_at = store_column_dup(stmt, 10);
+	t->due_at = store_column_dup(stmt, 11);
+	t->legal_due_at = store_column_dup(stmt, 12);
+	t->paused_since = store_column_dup(stmt, 13);
+	t->paused_seconds = sqlite3_column_int64(stmt, 14);
+	t->extended_until = store_column_dup(stmt, 15);
+	t->disclosure_method = store_column_dup(stmt, 16);
+	t->stop_ground = store_column_dup(stmt, 17);
+	t->document_type = store_column_dup(stmt, 18);
+	t->fee_status = store_column_dup(stmt, 19);
+	t->linked_ticket_id = sqlite3_column_int64(stmt, 20);
+	t->attention = store_column_dup(stmt, 21);
 	return t;
 }
 
@@ -85,8 +109,10 @@ store_ticket_open(store_t *store, store_ticket_t *t, GError **error)
 		return FALSE;
 	stmt = store_prepare(store,
 	                     "INSERT INTO tickets (ref, state, request_types, requester_address,"
-	                     " requester_name, language, triage_reason, created_at, updated_at)"
-	                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	                     " requester_name, language, triage_reason, created_at, updated_at,"
+	                     " received_at, due_at, legal_due_at, paused_since, disclosure_method,"
+	                     " stop_ground, fee_status, linked_ticket_id, attention)"
+	                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 	                     error);
 	if (stmt == NULL)
 		return FALSE;
@@ -99,6 +125,16 @@ store_ticket_open(store_t *store, store_ticket_t *t, GError **error)
 	store_bind_text(stmt, 7, t->triage_reason);
 	store_bind_text(stmt, 8, t->created_at);
 	store_bind_text(stmt, 9, now);
+	store_bind_text(stmt, 10, t->received_at ? t->received_at : t->created_at);
+	store_bind_text(stmt, 11, t->due_at);
+	store_bind_text(stmt, 12, t->legal_due_at);
+	store_bind_text(stmt, 13, t->paused_since);
+	store_bind_text(stmt, 14, t->disclosure_method);
+	store_bind_text(stmt, 15, t->stop_ground);
+	store_bind_text(stmt, 16, t->fee_status);
+	if (t->linked_ticket_id > 0)
+		sqlite3_bind_int64(stmt, 17, t->linked_ticket_id);
+	store_bind_text(stmt, 18, t->attention);
 	if (!store_step_done(store, stmt, "opening a ticket", error))
 		return FALSE;
 	t->id = sqlite3_last_insert_rowid(store->db);
@@ -195,18 +231,181 @@ store_ticket_set_state(store_t *store, gint64 ticket_id, const char *state, cons
 	    error);
 	g_autofree char *now = pi_now_iso8601();
 	g_autofree char *what = NULL;
+	/* The state and its history row belong together: one transaction
+	 * (the caller's, or our own). */
+	gboolean own = !store->in_transaction;
 
-	if (stmt == NULL)
+	if (stmt == NULL || (own && !store_begin(store, error)))
 		return FALSE;
 	store_bind_text(stmt, 1, state);
 	store_bind_text(stmt, 2, now);
 	sqlite3_bind_int64(stmt, 3, ticket_id);
 	if (!store_step_done(store, stmt, "changing a ticket's state", error))
+		goto fail;
+	if (sqlite3_changes(store->db) > 0) {
+		what = detail ? g_strdup_printf("%s: %s", state, detail) : g_strdup(state);
+		if (!store_ticket_event(store, ticket_id, actor, "state", what, error))
+			goto fail;
+	}
+	return own ? store_commit(store, error) : TRUE;
+fail:
+	if (own)
+		store_rollback(store);
+	return FALSE;
+}
+
+gboolean
+store_ticket_save_clock(store_t *store, gint64 id, const store_ticket_t *t, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	    store,
+	    "UPDATE tickets SET received_at = ?2, due_at = ?3, legal_due_at = ?4, paused_since = ?5,"
+	    " paused_seconds = ?6, extended_until = ?7, updated_at = ?8 WHERE id = ?1",
+	    error);
+	g_autofree char *now = pi_now_iso8601();
+
+	if (stmt == NULL)
 		return FALSE;
-	if (sqlite3_changes(store->db) == 0)
-		return TRUE;
-	what = detail ? g_strdup_printf("%s: %s", state, detail) : g_strdup(state);
-	return store_ticket_event(store, ticket_id, actor, "state", what, error);
+	sqlite3_bind_int64(stmt, 1, id);
+	store_bind_text(stmt, 2, t->received_at);
+	store_bind_text(stmt, 3, t->due_at);
+	store_bind_text(stmt, 4, t->legal_due_at);
+	store_bind_text(stmt, 5, t->paused_since);
+	sqlite3_bind_int64(stmt, 6, t->paused_seconds);
+	store_bind_text(stmt, 7, t->extended_until);
+	store_bind_text(stmt, 8, now);
+	return store_step_done(store, stmt, "saving a ticket's clock", error);
+}
+
+gboolean
+store_ticket_set_field(store_t *store, gint64 id, const char *field, const char *value,
+                       GError **error)
+{
+	static const char *const fields[] = {"disclosure_method", "stop_ground", "document_type",
+	                                     "fee_status", "attention", NULL};
+	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autofree char *sql = NULL;
+	g_autofree char *now = pi_now_iso8601();
+
+	/* The column name comes from this list only, never from the caller's text. */
+	g_return_val_if_fail(g_strv_contains(fields, field), FALSE);
+	sql = g_strdup_printf("UPDATE tickets SET %s = ?2, updated_at = ?3 WHERE id = ?1", field);
+	stmt = store_prepare(store, sql, error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, id);
+	store_bind_text(stmt, 2, value);
+	store_bind_text(stmt, 3, now);
+	return store_step_done(store, stmt, "updating a ticket", error);
+}
+
+gboolean
+store_ticket_set_types(store_t *store, gint64 id, const char *const *types, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	    store, "UPDATE tickets SET request_types = ?2, updated_at = ?3 WHERE id = ?1", error);
+	g_autofree char *json = store_strv_to_json(types);
+	g_autofree char *now = pi_now_iso8601();
+
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, id);
+	store_bind_text(stmt, 2, json);
+	store_bind_text(stmt, 3, now);
+	return store_step_done(store, stmt, "setting a ticket's types", error);
+}
+
+GPtrArray *
+store_ticket_list_due(store_t *store, const char *before, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	    store,
+	    "SELECT " TICKET_COLUMNS " FROM tickets WHERE due_at IS NOT NULL AND due_at <= ?1"
+	    " AND paused_since IS NULL AND state NOT IN ('answered', 'closed', 'rejected')"
+	    " ORDER BY due_at, id",
+	    error);
+	g_autoptr(GPtrArray) tickets = g_ptr_array_new_with_free_func((GDestroyNotify)store_ticket_free);
+	int rc;
+
+	if (stmt == NULL)
+		return NULL;
+	store_bind_text(stmt, 1, before);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(tickets, ticket_from_row(stmt));
+	if (rc != SQLITE_DONE) {
+		store_set_error(store, error, "listing due tickets");
+		return NULL;
+	}
+	return g_steal_pointer(&tickets);
+}
+
+gboolean
+store_ticket_thread(store_t *store, gint64 id, char **in_reply_to_out, char ***references_out,
+                    GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	    store,
+	    "SELECT message_id, refs FROM messages WHERE ticket_id = ? AND direction = 'in'"
+	    " AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+	    error);
+	int rc;
+
+	*in_reply_to_out = NULL;
+	*references_out = NULL;
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, id);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		g_autofree char *refs = store_column_dup(stmt, 1);
+		g_auto(GStrv) theirs = store_json_to_strv(refs);
+		GPtrArray *all = g_ptr_array_new();
+
+		*in_reply_to_out = store_column_dup(stmt, 0);
+		for (char **r = theirs; *r; r++)
+			g_ptr_array_add(all, g_strdup(*r));
+		g_ptr_array_add(all, g_strdup(*in_reply_to_out));
+		g_ptr_array_add(all, NULL);
+		*references_out = (char **)g_ptr_array_free(all, FALSE);
+	} else if (rc != SQLITE_DONE) {
+		store_set_error(store, error, "reading a ticket's conversation");
+		return FALSE;
+	} else
+		*references_out = g_new0(char *, 1);
+	return TRUE;
+}
+
+gint64
+store_ticket_id_documents(store_t *store, gint64 id)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	    store, "SELECT count(*) FROM attachments WHERE ticket_id = ? AND kind = 'id_document'",
+	    NULL);
+
+	if (stmt == NULL)
+		return 0;
+	sqlite3_bind_int64(stmt, 1, id);
+	return sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+}
+
+gint64
+store_auto_replies_since(store_t *store, const char *address, const char *since, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	    store,
+	    "SELECT count(*) FROM drafts WHERE to_address = ?1 COLLATE NOCASE AND created_at >= ?2"
+	    " AND auto_submitted = 1 AND kind IN ('ack', 'id_missing')",
+	    error);
+
+	if (stmt == NULL)
+		return -1;
+	store_bind_text(stmt, 1, address);
+	store_bind_text(stmt, 2, since);
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		store_set_error(store, error, "counting automatic replies");
+		return -1;
+	}
+	return sqlite3_column_int64(stmt, 0);
 }
 
 /* ---- JSON -------------------------------------------------------------- */
@@ -291,17 +490,22 @@ store_ticket_to_json(store_t *store, const store_ticket_t *t, gboolean full, GEr
 	pi_json_add_string(b, "triage_reason", t->triage_reason);
 	pi_json_add_string(b, "created_at", t->created_at);
 	pi_json_add_string(b, "updated_at", t->updated_at);
-	{
-		g_autoptr(sqlite3_stmt) stmt = store_prepare(
-		    store,
-		    "SELECT count(*) FROM attachments WHERE ticket_id = ? AND kind = 'id_document'",
-		    error);
-		if (stmt == NULL)
-			return NULL;
-		sqlite3_bind_int64(stmt, 1, t->id);
-		if (sqlite3_step(stmt) == SQLITE_ROW)
-			id_documents = (guint)sqlite3_column_int(stmt, 0);
+	pi_json_add_string(b, "received_at", t->received_at);
+	pi_json_add_string(b, "due_at", t->due_at);
+	pi_json_add_string(b, "legal_due_at", t->legal_due_at);
+	json_builder_set_member_name(b, "paused");
+	json_builder_add_boolean_value(b, t->paused_since != NULL);
+	pi_json_add_string(b, "extended_until", t->extended_until);
+	pi_json_add_string(b, "disclosure_method", t->disclosure_method);
+	pi_json_add_string(b, "stop_ground", t->stop_ground);
+	pi_json_add_string(b, "document_type", t->document_type);
+	pi_json_add_string(b, "fee_status", t->fee_status);
+	pi_json_add_string(b, "attention", t->attention);
+	if (t->linked_ticket_id > 0) {
+		json_builder_set_member_name(b, "linked_ticket_id");
+		json_builder_add_int_value(b, t->linked_ticket_id);
 	}
+	id_documents = (guint)store_ticket_id_documents(store, t->id);
 	json_builder_set_member_name(b, "id_documents");
 	json_builder_add_int_value(b, id_documents);
 	for (gsize i = 0; full && i < G_N_ELEMENTS(parts); i++) {
@@ -314,4 +518,36 @@ store_ticket_to_json(store_t *store, const store_ticket_t *t, gboolean full, GEr
 	}
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
+}
+
+gboolean
+store_digest_sent(store_t *store, const char *day, gboolean *sent_out, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, "SELECT 1 FROM digests WHERE day = ?", error);
+	int rc;
+
+	if (stmt == NULL)
+		return FALSE;
+	store_bind_text(stmt, 1, day);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_set_error(store, error, "reading the digest log");
+		return FALSE;
+	}
+	*sent_out = rc == SQLITE_ROW;
+	return TRUE;
+}
+
+gboolean
+store_digest_mark(store_t *store, const char *day, GError **error)
+{
+	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	    store, "INSERT OR REPLACE INTO digests (day, sent_at) VALUES (?, ?)", error);
+	g_autofree char *now = pi_now_iso8601();
+
+	if (stmt == NULL)
+		return FALSE;
+	store_bind_text(stmt, 1, day);
+	store_bind_text(stmt, 2, now);
+	return store_step_done(store, stmt, "recording the digest", error);
 }

@@ -35,6 +35,34 @@ def shared_tls_dir():
     return _shared_tls
 
 
+def spool_plaintext(path, key_hex):
+    """The plaintext of an encrypted spool file, decrypted with libsodium
+    through PyNaCl following the format in store/vault.c (not with
+    privacy-inbox's own code): "PIVAULT1", key id, secretstream header, then
+    64 KiB chunks + 17 bytes, each authenticated with the first 16 bytes and
+    the file's name (its plaintext's SHA-256)."""
+    import nacl.bindings as sodium
+
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"PIVAULT1":
+        raise ValueError(f"{path} is not an encrypted spool file")
+    ad = data[:16] + bytes.fromhex(os.path.basename(path))
+    state = sodium.crypto_secretstream_xchacha20poly1305_state()
+    sodium.crypto_secretstream_xchacha20poly1305_init_pull(state, data[16:40],
+                                                          bytes.fromhex(key_hex))
+    out, pos = [], 40
+    while True:
+        piece = data[pos:pos + 65536 + 17]
+        pos += len(piece)
+        plain, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(state, piece, ad)
+        out.append(plain)
+        if tag == sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL:
+            if pos != len(data):
+                raise ValueError(f"{path}: data after the final chunk")
+            return b"".join(out)
+
+
 def fixture(path):
     with open(os.path.join(FIXTURES, path), "rb") as f:
         return f.read()
@@ -156,6 +184,11 @@ class PipelineCase(unittest.TestCase):
 
     def spool(self, *parts):
         return os.path.join(self.dir, "state", "spool", *parts)
+
+    def spool_read(self, relative):
+        """The plaintext of a spool file (they are encrypted at rest)."""
+        with open(os.path.join(self.dir, "state", "spool.key")) as f:
+            return spool_plaintext(self.spool(relative), f.read().strip())
 
     # ---- mail ----------------------------------------------------------------
 

@@ -36,16 +36,15 @@ class EndToEnd(PipelineCase):
         self.assertEqual(row["filename"], "運転免許証.jpg")
         self.assertEqual(row["content_type"], "image/jpeg")
         path = self.spool(row["spool_path"])
-        with open(path, "rb") as f:
-            self.assertEqual(hashlib.sha256(f.read()).hexdigest(), row["sha256"])
+        self.assertEqual(hashlib.sha256(self.spool_read(row["spool_path"])).hexdigest(),
+                         row["sha256"])
         self.assertTrue(path.endswith(row["sha256"]))
         self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
         self.assertEqual(os.stat(os.path.dirname(path)).st_mode & 0o777, 0o700)
 
         # The raw message is kept, byte for byte.
         raw_path = self.db().execute("SELECT raw_path FROM messages").fetchone()[0]
-        with open(self.spool(raw_path), "rb") as f:
-            self.assertEqual(f.read(), raw)
+        self.assertEqual(self.spool_read(raw_path), raw)
 
         # On the server the message moved to the processed mailbox.
         self.assertEqual(self.dovecot.uids("INBOX"), [])

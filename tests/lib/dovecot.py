@@ -123,7 +123,7 @@ last_valid_gid = {gid}
 ssl = {ssl}
 {ssl_files}ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{oauth2_mechanisms}
 auth_verbose = yes
 auth_failure_delay = 0
 
@@ -131,6 +131,7 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {dir}/passwd
 }}
+{oauth2_passdb}
 userdb {{
   driver = static
   args = uid={uid} gid={gid} home={dir}/mail/%u
@@ -268,7 +269,8 @@ class Dovecot:
 
     def __init__(self, dir=None, user="pi", password="secret", no_move=False,
                  no_idle=False, no_uidplus=False, no_tls=False,
-                 cert_names="localhost,127.0.0.1", tls_dir=None):
+                 cert_names="localhost,127.0.0.1", tls_dir=None,
+                 oauth2_introspection_url=None):
         self._own_dir = dir is None
         self.dir = os.path.abspath(dir) if dir else None
         self.user, self.password = user, password
@@ -276,6 +278,9 @@ class Dovecot:
         self.no_tls = no_tls
         self.cert_names = cert_names
         self.tls_dir = tls_dir
+        # XOAUTH2/OAUTHBEARER logins checked by Dovecot's oauth2 passdb
+        # against this RFC 7662 introspection URL (tests/lib/oauth2_provider.py).
+        self.oauth2_introspection_url = oauth2_introspection_url
         self.proc = None
         self.info = None
 
@@ -368,7 +373,18 @@ class Dovecot:
             ssl = "yes"
             ssl_files = (f"ssl_cert = <{self.tls['cert']}\n"
                          f"ssl_key = <{self.tls['key']}\n")
-        conf = _CONF.format(greeting=GREETING, host=HOST, dir=self.dir, port_tag=imap_port, user=user,
+        oauth2_passdb, oauth2_mechanisms = "", ""
+        if self.oauth2_introspection_url:
+            ext = os.path.join(self.dir, "dovecot-oauth2.conf.ext")
+            with open(ext, "w") as f:
+                f.write(f"introspection_mode = post\n"
+                        f"introspection_url = {self.oauth2_introspection_url}\n"
+                        f"username_attribute = username\n"
+                        f"active_attribute = active\nactive_value = true\n")
+            oauth2_passdb = f"passdb {{\n  driver = oauth2\n  args = {ext}\n}}\n"
+            oauth2_mechanisms = " xoauth2 oauthbearer"
+        conf = _CONF.format(oauth2_passdb=oauth2_passdb, oauth2_mechanisms=oauth2_mechanisms,
+                            greeting=GREETING, host=HOST, dir=self.dir, port_tag=imap_port, user=user,
                             group=group, uid=uid, gid=gid, ssl=ssl, ssl_files=ssl_files,
                             capability=capability, imap_port=imap_port,
                             imaps_port=imaps_port)
@@ -467,6 +483,29 @@ class Dovecot:
                 break
             time.sleep(0.02)
         return (err or b"").decode(errors="replace")
+
+    def pause(self):
+        """Stop the server as an outage would (clients see their connections
+        cut); the folder, configuration and ports stay for resume()."""
+        self._kill()
+
+    def resume(self, timeout=20):
+        """Start the server again on the same ports after pause()."""
+        conf = os.path.join(self.dir, "dovecot.conf")
+        deadline = time.monotonic() + timeout
+        while True:
+            self.proc = subprocess.Popen([DOVECOT, "-F", "-c", conf], stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                         start_new_session=True)
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                if (_accepts(self.imap_port, GREETING) and
+                        (self.imaps_port is None or _accepts(self.imaps_port))):
+                    return self
+                time.sleep(0.02)
+            err = self._kill()
+            if time.monotonic() >= deadline:  # ports still held by the old one?
+                raise RuntimeError(f"dovecot did not start again: {err}")
+            time.sleep(0.2)
 
     def stop(self):
         self._kill()

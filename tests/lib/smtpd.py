@@ -38,6 +38,7 @@ Certificates come from tlsca.make_ca(--tls-dir), default DIR/tls; they are made
 once per folder, so tests that share a --tls-dir pay for key generation once.
 """
 import argparse
+import base64
 import email
 import email.policy
 import json
@@ -100,13 +101,34 @@ def read_messages(folder):
 class _Handler:
     """aiosmtpd hooks: failure switches and the spool writer."""
 
-    def __init__(self, folder, tempfail, reject):
+    def __init__(self, folder, tempfail, reject, xoauth2=None):
+        self.xoauth2 = xoauth2
         self.folder = folder
         self.tempfail_left = int(tempfail)
         self.reject = {a.lower() for a in reject}
         self.lock = threading.Lock()
         existing = [int(m.group(1)) for m in map(_NAME_RE.match, os.listdir(folder)) if m]
         self.counter = max(existing, default=0)
+
+    async def auth_XOAUTH2(self, server, args):
+        """SASL XOAUTH2 (Google, Microsoft): "user=U^Aauth=Bearer T^A^A",
+        checked by the xoauth2(user, token) callable given to SmtpServer."""
+        if self.xoauth2 is None:
+            return AuthResult(success=False, handled=False)
+        if len(args) == 3:
+            raw = base64.b64decode(args[2])
+        else:
+            raw = await server.challenge_auth("", log_client_response=False)
+            if not isinstance(raw, bytes):
+                return AuthResult(success=False, handled=False)
+        fields = dict(f.split("=", 1) for f in raw.decode("utf-8", "replace").split("\x01")
+                      if "=" in f)
+        user = fields.get("user", "")
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        if not self.xoauth2(user, token):
+            return AuthResult(success=False, handled=False)
+        return AuthResult(success=True, handled=False,
+                          auth_data=LoginPassword(user.encode(), b""))
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.reject:
@@ -161,7 +183,7 @@ class SmtpServer:
     """A running aiosmtpd on 127.0.0.1 that spools to DIR (see module doc)."""
 
     def __init__(self, dir, port=0, tls_dir=None, starttls=False, implicit_tls=False,
-                 auth=None, tempfail=0, reject=()):
+                 auth=None, tempfail=0, reject=(), xoauth2=None):
         if starttls and implicit_tls:
             raise ValueError("choose one of starttls and implicit_tls")
         self.dir = os.path.abspath(dir)
@@ -170,6 +192,7 @@ class SmtpServer:
         self.starttls = bool(starttls)
         self.implicit_tls = bool(implicit_tls)
         self.auth = _parse_auth(auth)
+        self.xoauth2 = xoauth2  # callable(user, token) → bool: offer AUTH XOAUTH2
         self.tempfail = int(tempfail)
         self.reject = [reject] if isinstance(reject, str) else list(reject)
         self.controller = None
@@ -207,10 +230,10 @@ class SmtpServer:
             kwargs["auth_require_tls"] = True
         else:
             kwargs["auth_require_tls"] = False
-        if self.auth is not None:
+        if self.auth is not None or self.xoauth2 is not None:
             kwargs["authenticator"] = self._authenticate
             kwargs["auth_required"] = True
-        handler = _Handler(self.dir, self.tempfail, self.reject)
+        handler = _Handler(self.dir, self.tempfail, self.reject, self.xoauth2)
         self.controller = _Controller(handler, **kwargs)
         self.controller.start()
         self.port = self.controller.port
@@ -267,7 +290,10 @@ class SmtpServer:
             time.sleep(0.05)
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data):
-        if mechanism not in ("PLAIN", "LOGIN") or not isinstance(auth_data, LoginPassword):
+        if mechanism == "XOAUTH2" and isinstance(auth_data, LoginPassword):
+            return AuthResult(success=True, handled=False, auth_data=auth_data)
+        if (self.auth is None or mechanism not in ("PLAIN", "LOGIN")
+                or not isinstance(auth_data, LoginPassword)):
             return AuthResult(success=False, handled=False)
         user, password = self.auth
         ok = (auth_data.login == user.encode("utf-8")

@@ -117,9 +117,164 @@ run_row(gconstpointer data)
 	if (row->outcome == ROUTE_AUTO)
 		g_assert_cmpint(d.ticket_id, ==, row->thread_state ? 7 : 0);
 	g_free(d.triage_reason);
+	g_free(d.attention);
 	g_ptr_array_unref(request.request_types);
 	g_ptr_array_unref(request.references);
 	g_ptr_array_unref(request.attachments);
+}
+
+/* Writable strings for the structs' char* members. */
+static char str_0[] = "4.4.7";
+static char str_1[] = "5.1.1";
+static char str_2[] = "a@x.jp";
+static char str_3[] = "awaiting_id";
+static char str_4[] = "desk@company.example.jp";
+static char str_5[] = "mailer-daemon@mx.x.jp";
+
+/* What the parser learnt about the documents and the sender. */
+typedef struct {
+	parser_request_t request;
+	store_ticket_t thread;
+	router_facts_t facts;
+	router_decision_t d;
+	config_t *config;
+} extra_t;
+
+static void
+extra_init(extra_t *x, const char *type, guint id_documents)
+{
+	memset(x, 0, sizeof(*x));
+	x->config = config_load(NULL, NULL);
+	x->request.request_types = g_ptr_array_new();
+	if (type != NULL)
+		g_ptr_array_add(x->request.request_types, (gpointer)(guintptr)type);
+	x->request.references = g_ptr_array_new();
+	x->request.attachments = g_ptr_array_new();
+	x->request.id_document_count = id_documents;
+	x->request.from_address = str_2;
+}
+
+static void
+extra_clear(extra_t *x)
+{
+	g_free(x->d.triage_reason);
+	g_free(x->d.attention);
+	g_ptr_array_unref(x->request.request_types);
+	g_ptr_array_unref(x->request.references);
+	g_ptr_array_unref(x->request.attachments);
+	config_free(x->config);
+}
+
+static void
+test_encrypted_archive(void)
+{
+	extra_t x;
+
+	/* a new request whose only document is in a locked ZIP */
+	extra_init(&x, "disclosure", 0);
+	x.request.encrypted_archive = TRUE;
+	router_decide(x.config, &x.request, &x.facts, &x.d);
+	g_assert_cmpint(x.d.outcome, ==, ROUTE_NEW_TICKET);
+	g_assert_cmpstr(x.d.state, ==, "awaiting_id");
+	g_assert_cmpstr(x.d.draft_kind, ==, "encrypted_archive");
+	extra_clear(&x);
+
+	/* a readable document next to it: the normal acknowledgement */
+	extra_init(&x, "disclosure", 1);
+	x.request.encrypted_archive = TRUE;
+	router_decide(x.config, &x.request, &x.facts, &x.d);
+	g_assert_cmpstr(x.d.draft_kind, ==, "ack");
+	extra_clear(&x);
+
+	/* the reply to our request for the document, again locked */
+	extra_init(&x, NULL, 0);
+	x.request.encrypted_archive = TRUE;
+	x.thread.id = 7;
+	x.thread.state = str_3;
+	x.thread.requester_address = str_2;
+	x.facts.thread_ticket = &x.thread;
+	router_decide(x.config, &x.request, &x.facts, &x.d);
+	g_assert_cmpint(x.d.outcome, ==, ROUTE_FOLLOW_UP);
+	g_assert_null(x.d.state);
+	g_assert_cmpstr(x.d.draft_kind, ==, "encrypted_archive");
+	extra_clear(&x);
+}
+
+static void
+test_masking_and_forwarding(void)
+{
+	extra_t x;
+
+	extra_init(&x, "disclosure", 1);
+	x.request.needs_masking_check = TRUE;
+	x.request.forwarded_by = str_4;
+	router_decide(x.config, &x.request, &x.facts, &x.d);
+	g_assert_cmpint(x.d.outcome, ==, ROUTE_NEW_TICKET);
+	g_assert_cmpstr(x.d.draft_kind, ==, "ack");
+	g_assert_nonnull(x.d.attention);
+	g_assert_nonnull(strstr(x.d.attention, "My Number"));
+	g_assert_nonnull(strstr(x.d.attention, "forwarded by desk@company.example.jp"));
+	g_assert_nonnull(strstr(x.d.attention, "requester is taken to be a@x.jp"));
+	extra_clear(&x);
+
+	/* nothing to say: no attention */
+	extra_init(&x, "disclosure", 1);
+	router_decide(x.config, &x.request, &x.facts, &x.d);
+	g_assert_null(x.d.attention);
+	extra_clear(&x);
+
+	/* triage keeps it too */
+	extra_init(&x, NULL, 1);
+	x.request.needs_masking_check = TRUE;
+	router_decide(x.config, &x.request, &x.facts, &x.d);
+	g_assert_cmpint(x.d.outcome, ==, ROUTE_TRIAGE);
+	g_assert_nonnull(x.d.attention);
+	extra_clear(&x);
+}
+
+static void
+test_bounce_of_our_reply(void)
+{
+	extra_t x;
+
+	extra_init(&x, NULL, 0);
+	x.request.is_auto = TRUE;
+	x.request.from_address = str_5;
+	x.request.bounce_recipient = str_2;
+	x.request.bounce_status = str_1;
+	x.thread.id = 7;
+	x.thread.state = str_3;
+	x.thread.requester_address = str_2;
+	x.facts.thread_ticket = &x.thread;
+	router_decide(x.config, &x.request, &x.facts, &x.d);
+	g_assert_cmpint(x.d.outcome, ==, ROUTE_AUTO);
+	g_assert_cmpint(x.d.ticket_id, ==, 7);
+	g_assert_null(x.d.draft_kind);
+	g_assert_nonnull(x.d.attention);
+	g_assert_nonnull(strstr(x.d.attention, "a@x.jp could not be delivered (status 5.1.1)"));
+	extra_clear(&x);
+
+	/* a delay notice (4.x.x) is not a failure */
+	extra_init(&x, NULL, 0);
+	x.request.is_auto = TRUE;
+	x.request.bounce_recipient = str_2;
+	x.request.bounce_status = str_0;
+	x.thread.id = 7;
+	x.thread.state = str_3;
+	x.facts.thread_ticket = &x.thread;
+	router_decide(x.config, &x.request, &x.facts, &x.d);
+	g_assert_null(x.d.attention);
+	extra_clear(&x);
+
+	/* an out-of-office reply is no bounce */
+	extra_init(&x, NULL, 0);
+	x.request.is_auto = TRUE;
+	x.thread.id = 7;
+	x.thread.state = str_3;
+	x.facts.thread_ticket = &x.thread;
+	router_decide(x.config, &x.request, &x.facts, &x.d);
+	g_assert_null(x.d.attention);
+	extra_clear(&x);
 }
 
 int
@@ -130,5 +285,8 @@ main(int argc, char **argv)
 		g_autofree char *path = g_strdup_printf("/router/decide/%s", rows[i].name);
 		g_test_add_data_func(path, &rows[i], run_row);
 	}
+	g_test_add_func("/router/decide/encrypted-archive", test_encrypted_archive);
+	g_test_add_func("/router/decide/masking-and-forwarding", test_masking_and_forwarding);
+	g_test_add_func("/router/decide/bounce-of-our-reply", test_bounce_of_our_reply);
 	return g_test_run();
 }

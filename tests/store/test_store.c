@@ -211,12 +211,24 @@ test_draft_transitions(fixture_t *f, gconstpointer data)
 		g_assert_cmpstr(d->to_name, ==, "山田 太郎");
 		g_assert_cmpstr(d->references[0], ==, "req@example.jp");
 	}
+	/* A placeholder typed while editing (or left unfilled) blocks approval. */
+	g_assert_true(store_draft_edit(f->store, id, "suzuki", "new subject",
+	                               "Dear {{requester_name}},\n", &error));
+	g_assert_false(store_draft_approve(f->store, id, "sato", FALSE, &error));
+	g_assert_error(error, STORE_ERROR, PI_ERROR_REFUSED);
+	g_assert_nonnull(strstr(error->message, "{{requester_name}}"));
+	g_clear_error(&error);
 	g_assert_true(store_draft_edit(f->store, id, "suzuki", "new subject", "new body\n", &error));
 	g_assert_no_error(error);
-	g_assert_true(store_draft_approve(f->store, id, "sato", &error));
+	/* Four eyes: the editor cannot approve, another person can. */
+	g_assert_false(store_draft_approve(f->store, id, "suzuki", TRUE, &error));
+	g_assert_error(error, STORE_ERROR, PI_ERROR_REFUSED);
+	g_assert_nonnull(strstr(error->message, "four-eyes"));
+	g_clear_error(&error);
+	g_assert_true(store_draft_approve(f->store, id, "sato", FALSE, &error));
 	g_assert_no_error(error);
 	/* Approving twice, editing or rejecting an approved draft is refused. */
-	g_assert_false(store_draft_approve(f->store, id, "sato", &error));
+	g_assert_false(store_draft_approve(f->store, id, "sato", FALSE, &error));
 	g_assert_error(error, STORE_ERROR, PI_ERROR_REFUSED);
 	g_clear_error(&error);
 	g_assert_false(store_draft_edit(f->store, id, "sato", "x", "y", &error));
@@ -225,7 +237,7 @@ test_draft_transitions(fixture_t *f, gconstpointer data)
 	g_assert_false(store_draft_reject(f->store, id, "sato", "no", &error));
 	g_assert_error(error, STORE_ERROR, PI_ERROR_REFUSED);
 	g_clear_error(&error);
-	g_assert_false(store_draft_approve(f->store, 999, "sato", &error));
+	g_assert_false(store_draft_approve(f->store, 999, "sato", FALSE, &error));
 	g_assert_error(error, STORE_ERROR, PI_ERROR_NOT_FOUND);
 	g_clear_error(&error);
 	{
@@ -261,6 +273,13 @@ test_outbox(fixture_t *f, gconstpointer data)
 	g_assert_true(store_outbox_begin(f->store, c, "m-c@x", &error));
 	g_assert_true(store_outbox_sent(f->store, c, "messages/aa/aa", "aa", 10, &error));
 	g_assert_no_error(error);
+	/* The temporary failure waits for its backoff (a minute after one
+	 * attempt, with jitter) before it is due again. */
+	{
+		g_autoptr(GPtrArray) due = store_outbox_due(f->store, &error);
+		g_assert_cmpuint(due->len, ==, 0);
+	}
+	g_setenv("PRIVACY_INBOX_NOW", "2026-11-27T01:02:00Z", TRUE);
 	{
 		g_autoptr(GPtrArray) due = store_outbox_due(f->store, &error);
 		g_assert_cmpuint(due->len, ==, 1);
