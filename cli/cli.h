@@ -47,6 +47,9 @@ void cli_print_json(JsonNode *node, gboolean compact);
 /* The person acting: --by, else the login name. Borrowed or static. */
 const char *cli_actor(const char *by);
 
+/* The retention periods [policy] sets (cli/cmd_purge.c). */
+store_retention_t cli_retention(const config_t *config);
+
 /* Log lines through GLib's structured logging: the journal when run by
  * systemd, else one line per event on stderr (cli/log.c). */
 void cli_log_setup(void);

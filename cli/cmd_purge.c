@@ -2,8 +2,8 @@
  * `purge --record REF` prints a ticket's deletion record (read-only). */
 #include "cli/cli.h"
 
-static store_retention_t
-retention_of(const config_t *config)
+store_retention_t
+cli_retention(const config_t *config)
 {
 	store_retention_t r = {config->policy.id_retention_days,
 	                       config->policy.message_retention_days};
@@ -85,7 +85,7 @@ purge_record(cli_t *cli, const char *ref, gboolean json)
 
 	if (config == NULL)
 		return cli_fail(error);
-	retention = retention_of(config);
+	retention = cli_retention(config);
 	if ((store = cli_open_store(cli, &error)) == NULL ||
 	    (record = store_deletion_record(store, ref, &retention, &error)) == NULL)
 		return cli_fail(error);
@@ -138,7 +138,7 @@ cmd_purge(cli_t *cli, int argc, char **argv)
 	}
 	if ((config = cli_config(cli, &error)) == NULL)
 		return cli_fail(error);
-	retention = retention_of(config);
+	retention = cli_retention(config);
 	if ((store = cli_open_store(cli, &error)) == NULL ||
 	    (items = store_purge(store, &retention, cli_actor(by), dry_run, &error)) == NULL)
 		return cli_fail(error);

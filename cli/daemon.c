@@ -14,6 +14,10 @@
  * password or a missing mailbox is retried at the capped delay (and alerted),
  * so fixing the server or the configuration (SIGHUP) is enough.
  *
+ * Once a day (checked after each pass) the daemon also destroys what
+ * retention says is due (`privacy-inbox purge`, audited as the daemon) and
+ * sends the staff digest at [policy] digest_hour.
+ *
  * Signals: SIGTERM/SIGINT finish the current message and exit 0; SIGHUP
  * reloads the configuration and the templates (a configuration with errors
  * is refused and the running one kept).  All three write to a self-pipe so
@@ -22,6 +26,7 @@
  */
 #include "cli/daemon.h"
 
+#include "cli/digest.h"
 #include "sender/sender.h"
 
 #include <errno.h>
@@ -397,6 +402,16 @@ open_pipeline(cli_t *cli, pipeline_t **p_out, credentials_t **credentials_out, G
 	return TRUE;
 }
 
+/* A configuration change is on the record like any other change. */
+static void
+audit_reload(daemon_t *d, const char *action, const char *detail)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!store_audit(pipeline_store(d->p), "privacy-inbox", action, NULL, detail, &error))
+		g_warning("audit log: %s", error->message);
+}
+
 /* SIGHUP: a new configuration and catalogue, or (when either has an error)
  * the running ones, untouched. */
 static void
@@ -418,6 +433,7 @@ reload(daemon_t *d)
 		cli->config = old;
 		g_warning("configuration not reloaded, keeping the running one: %s",
 		          error->message);
+		audit_reload(d, "configuration reload refused", error->message);
 		return;
 	}
 	if (g_strcmp0(old->daemon.lock_file, cli->config->daemon.lock_file) != 0)
@@ -432,6 +448,59 @@ reload(daemon_t *d)
 	g_clear_pointer(&d->last_state, g_free);
 	g_message("configuration reloaded from %s",
 	          cli->config->path ? cli->config->path : "built-in defaults");
+	audit_reload(d, "configuration reloaded",
+	             cli->config->path ? cli->config->path : "built-in defaults");
+}
+
+/* The daily purge: when the last real one is a day old (or never ran).
+ * FALSE with ERROR when it could not run (retried at the next pass). */
+static gboolean
+purge_if_due(daemon_t *d, const config_t *config, GError **error)
+{
+	store_t *store = pipeline_store(d->p);
+	store_retention_t retention = cli_retention(config);
+	g_autoptr(GPtrArray) items = NULL;
+	g_autofree char *last = NULL;
+	g_autoptr(GDateTime) now = pi_now();
+
+	if (!store_purge_last_run(store, &last, error))
+		return FALSE;
+	if (last != NULL) {
+		g_autoptr(GDateTime) then = g_date_time_new_from_iso8601(last, NULL);
+		if (then != NULL && g_date_time_difference(now, then) < G_TIME_SPAN_DAY)
+			return TRUE;
+	}
+	items = store_purge(store, &retention, "privacy-inbox (daily purge)", FALSE, error);
+	if (items == NULL)
+		return FALSE;
+	g_message("daily purge: %u items destroyed", items->len);
+	return TRUE;
+}
+
+static void
+housekeeping(daemon_t *d, const config_t *config)
+{
+	/* a failure is logged once, and its recovery once */
+	static gboolean purge_failing, digest_failing;
+	g_autoptr(GError) error = NULL;
+
+	if (!purge_if_due(d, config, &error)) {
+		if (!purge_failing)
+			g_warning("daily purge did not run (retried at each pass): %s", error->message);
+		purge_failing = TRUE;
+		g_clear_error(&error);
+	} else if (purge_failing) {
+		g_message("daily purge: working again");
+		purge_failing = FALSE;
+	}
+	if (!digest_send_if_due(d->p, config, &error)) {
+		if (!digest_failing)
+			g_warning("daily digest not sent (retried at each pass): %s", error->message);
+		digest_failing = TRUE;
+	} else if (digest_failing) {
+		g_message("daily digest: working again");
+		digest_failing = FALSE;
+	}
 }
 
 static void
@@ -481,6 +550,8 @@ serve(daemon_t *d)
 			}
 		}
 		alerts_notify(d->p, config);
+		if (!cli_stop_requested)
+			housekeeping(d, config);
 		if (cli_stop_requested || reload_requested)
 			continue;
 		if (d->push) {

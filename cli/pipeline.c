@@ -734,6 +734,16 @@ pipeline_refresh_templates(pipeline_t *p)
 		return FALSE;
 	}
 	log_template_changes(p->catalogue, fresh);
+	{
+		/* a template change is on the audit record like any other change */
+		g_autofree char *detail = g_strdup_printf("templates in %s reloaded (fingerprint %s, was %s)",
+		                                          dir, fingerprint,
+		                                          catalogue_fingerprint(p->catalogue));
+		if (!store_audit(p->store, "privacy-inbox", "templates changed", NULL, detail, &error)) {
+			g_warning("audit log: %s", error->message);
+			g_clear_error(&error);
+		}
+	}
 	router_set_catalogue(p->router, fresh);
 	catalogue_free(p->catalogue);
 	p->catalogue = g_steal_pointer(&fresh);

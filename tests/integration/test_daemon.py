@@ -243,6 +243,11 @@ class Signals(DaemonCase):
         self.stop_daemon(proc)
         [draft] = self.drafts()
         self.assertIn("RELOADED-TEMPLATE-MARKER", self.pi("drafts", "show", str(draft["id"])).out)
+        # the reload is on the audit record, with the file it came from
+        [row] = self.db().execute(
+            "SELECT actor, detail FROM audit WHERE action = 'configuration reloaded'").fetchall()
+        self.assertEqual(row["actor"], "privacy-inbox")
+        self.assertEqual(row["detail"], config)
 
     def test_sigterm_in_a_backlog_finishes_the_message_and_exits_0(self):
         raws = distinct_requests(40, seed=41, pad=50000)
@@ -256,6 +261,41 @@ class Signals(DaemonCase):
         # Whatever was committed is whole; the rest comes with the next pass.
         self.pi("fetch", "--once", "--no-send")
         self.assert_exactly_once(raws)
+
+
+class Housekeeping(DaemonCase):
+    """The daily purge and the staff digest happen in `run`, once a day."""
+
+    def test_daily_purge_and_digest_once_a_day(self):
+        self.config = self.write_config(policy={"staff_address": "office@example.co.jp",
+                                                "digest_hour": "9"}, extra=DAEMON)
+        t0 = "2026-11-02T10:00:00+09:00"
+        self.deliver("requests/ja-iso2022jp-disclosure-license.eml")
+        self.pi("fetch", "--once", "--no-send", env={"PRIVACY_INBOX_NOW": t0})
+        [t] = self.tickets()
+        [doc] = self.db().execute("SELECT id, spool_path FROM attachments"
+                                  " WHERE kind = 'id_document'").fetchall()
+        self.assertTrue(os.path.exists(self.spool(doc["spool_path"])))
+        self.pi("tickets", "reject", t["ref"], "--by", "sato", "--reason", "本人確認ができませんでした",
+                env={"PRIVACY_INBOX_NOW": "2026-11-03T10:00:00+09:00"})
+        # Well past id_retention_days (30) after the ticket was finished,
+        # after digest_hour: one daemon pass does both.
+        later = {"PRIVACY_INBOX_NOW": "2026-12-10T10:00:00+09:00"}
+        proc = self.start_daemon(env=later)
+        self.wait_until("the purge", lambda: self.count(
+            "SELECT count(*) FROM audit WHERE action = 'purge'"
+            " AND actor = 'privacy-inbox (daily purge)'"), proc=proc)
+        [(envelope, _)] = self.received(1)
+        self.assertEqual(envelope["rcpt_tos"], ["office@example.co.jp"])
+        self.assertFalse(os.path.exists(self.spool(doc["spool_path"])))
+        # More passes the same day: no second purge run, no second digest.
+        time.sleep(3)
+        self.stop_daemon(proc)
+        self.assertEqual(self.count("SELECT count(*) FROM audit"
+                                    " WHERE action = 'purge' AND ticket_ref IS NULL"), 1)
+        self.assertEqual(self.count("SELECT count(*) FROM audit WHERE action = 'digest sent'"), 1)
+        self.assertIn("daily purge: ", self.log_text())
+        self.assertEqual(len(self.smtp.messages()), 1)
 
 
 class ExactlyOnce(DaemonCase):
@@ -301,7 +341,12 @@ class ExactlyOnce(DaemonCase):
         for d in interrupted:  # killed while talking to the SMTP server
             self.assertIn("interrupted while sending", d["last_error"])
         self.assertEqual(sent + len(interrupted), n)
-        self.assertGreaterEqual(len(self.smtp.messages()), sent)
+        # never twice: every message the SMTP server accepted is a distinct
+        # reply, and each reply marked sent is among them
+        ids = [m["Message-ID"] for _, m in self.smtp.messages()]
+        self.assertEqual(len(ids), len(set(ids)), "a reply was sent twice")
+        self.assertGreaterEqual(len(ids), sent)
+        self.assertLessEqual(len(ids), sent + len(interrupted))
         print(f"soak: {sent} replies sent once, {len(interrupted)} interrupted sends held "
               f"for staff", file=sys.stderr)
 

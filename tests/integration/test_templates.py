@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import time
 import unittest
 
@@ -415,6 +416,13 @@ class HotReload(TemplatesCase, DaemonCase):
         self.stop_daemon(proc)
         versions = self.pi_json("templates", "history", "ack", "--json")
         self.assertEqual(len(versions), 3)
+        # the two changes taken into use are audited; the refused one is not
+        conn = sqlite3.connect(os.path.join(self.dir, "state", "privacy-inbox.db"))
+        self.addCleanup(conn.close)
+        changes = conn.execute("SELECT detail FROM audit WHERE action = 'templates changed'"
+                               " ORDER BY id").fetchall()
+        self.assertEqual(len(changes), 2, changes)
+        self.assertIn("reloaded (fingerprint ", changes[0][0])
 
 
 if __name__ == "__main__":
