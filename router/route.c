@@ -326,10 +326,11 @@ apply(route_job_t *job, GError **error)
 	if (ticket != NULL && d->outcome != ROUTE_NEW_TICKET && d->outcome != ROUTE_TRIAGE &&
 	    d->attention != NULL) {
 		/* something staff must see on a ticket that already exists */
+		gboolean known = ticket->attention && strstr(ticket->attention, d->attention);
 		g_autofree char *both =
 		    ticket->attention ? g_strconcat(ticket->attention, "; ", d->attention, NULL) : NULL;
-		if (!store_ticket_set_field(store, ticket_id, "attention", both ? both : d->attention,
-		                            error) ||
+		if ((!known && !store_ticket_set_field(store, ticket_id, "attention",
+		                                       both ? both : d->attention, error)) ||
 		    !store_ticket_event(store, ticket_id, "privacy-inbox", "attention", d->attention,
 		                        error) ||
 		    !store_audit(store, "privacy-inbox", "attention", ticket->ref, d->attention, error))
@@ -344,7 +345,7 @@ apply(route_job_t *job, GError **error)
 		if (req->document_type != NULL)
 			g_string_append_printf(note, "%sidentity document looks like: %s",
 			                       note->len ? "; " : "", req->document_type);
-		if (!store_ticket_event(store, ticket_id, "privacy-inbox", "note", note->str, error))
+		if (!store_ticket_event(store, ticket_id, "privacy-inbox", "parsed", note->str, error))
 			return FALSE;
 	}
 	if (d->draft_kind != NULL && !draft_reply(job, ticket, error))

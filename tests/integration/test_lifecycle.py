@@ -392,7 +392,7 @@ class DocumentsAndBounces(Case):
         full = self.ticket(t["ref"])
         self.assertIn("<support@example.co.jp>: the requester is taken to be taro.yamada@example.jp",
                       full["attention"])
-        notes = [e["detail"] for e in full["events"] if e["kind"] == "note"]
+        notes = [e["detail"] for e in full["events"] if e["kind"] == "parsed"]
         self.assertTrue(any("forwarded by support@example.co.jp" in n for n in notes), notes)
         # the reply goes to the requester, not to the colleague who forwarded it
         [d] = self.pending(t["ref"])
@@ -416,6 +416,13 @@ class DocumentsAndBounces(Case):
         self.assertEqual(self.count("SELECT count(*) FROM messages m JOIN tickets t"
                                     " ON m.ticket_id = t.id WHERE t.ref = ? AND m.is_auto = 1",
                                     t["ref"]), 1)
+        # a second bounce of the same reply: recorded, the flag not repeated
+        self.deliver(bounce_of(ours))
+        self.pi("fetch", "--once")
+        self.assertEqual(self.ticket(t["ref"])["attention"], full["attention"])
+        self.assertEqual(self.count("SELECT count(*) FROM messages m JOIN tickets t"
+                                    " ON m.ticket_id = t.id WHERE t.ref = ? AND m.is_auto = 1",
+                                    t["ref"]), 2)
 
 
 if __name__ == "__main__":
