@@ -25,6 +25,12 @@ struct pipeline {
 	char *templates_rejected;   /* fingerprint of the broken catalogue last reported */
 };
 
+/* Finished messages waiting for the router (files in spool/tmp, a few bytes
+ * of memory each): enough to ride out a slow message on either side. */
+#define WORKER_QUEUE 8
+/* Empty spool files kept ready for the router (store_spool_prepare()). */
+#define SPARE_FILES 4
+
 static GHashTable *fault_hits;
 
 /* Would the next pipeline_fault_point(POINT) stop the process? */
@@ -180,7 +186,8 @@ on_chunk(const char *data, gsize len, gpointer user_data, GError **error)
 {
 	fetch_ctx_t *ctx = user_data;
 
-	if (ctx->file == NULL && (ctx->file = store_spool_file_new(ctx->p->store, error)) == NULL)
+	if (ctx->file == NULL &&
+	    (ctx->file = store_spool_file_new_readable(ctx->p->store, error)) == NULL)
 		return FALSE;
 	return spool_file_write(ctx->file, data, len, error);
 }
@@ -198,8 +205,13 @@ on_done(const fetcher_message_t *message, gpointer user_data, GError **error)
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "stopped by signal");
 		return FALSE;
 	}
-	if (file == NULL && (file = store_spool_file_new(ctx->p->store, error)) == NULL)
+	if (file == NULL && (file = store_spool_file_new_readable(ctx->p->store, error)) == NULL)
 		return FALSE;
+	/* Finished here, in the fetching thread, which also makes the files
+	 * the router will need for identity documents: it has less to do. */
+	if (!spool_file_finish(file, error))
+		return FALSE;
+	store_spool_prepare(ctx->p->store, SPARE_FILES);
 	return worker_push(ctx->worker, g_steal_pointer(&file), message->uid,
 	                   message->internal_date, error);
 }
@@ -272,7 +284,7 @@ pipeline_sync(pipeline_t *p, fetcher_t *f, pipeline_stats_t *stats, pipeline_syn
 		fetcher_sink_t sink = {on_chunk, on_done, &ctx};
 		/* A few finished files ahead of the router, no more: constant
 		 * memory whatever the backlog. */
-		g_autoptr(worker_t) worker = worker_new(p->store, route_fetched, &ctx, 4);
+		g_autoptr(worker_t) worker = worker_new(p->store, route_fetched, &ctx, WORKER_QUEUE);
 
 		ctx.worker = worker;
 		for (guint start = 0; start < uids->len; start += imap->batch_size) {
@@ -284,7 +296,8 @@ pipeline_sync(pipeline_t *p, fetcher_t *f, pipeline_stats_t *stats, pipeline_syn
 
 			/* The batch is routed as it arrives, then committed as one
 			 * group (store/group.c: syncfs, COMMIT), then updated on
-			 * the server. */
+			 * the server.  Between batches the database's write lock is
+			 * free for staff (the console, other commands). */
 			fetched = fetcher_fetch(f, &g_array_index(uids, guint32, start), n, &sink,
 			                        &fetch_error);
 			g_clear_pointer(&ctx.file, spool_file_free);
@@ -382,7 +395,7 @@ pipeline_catalogue(pipeline_t *p)
 gboolean
 pipeline_ingest_fd(pipeline_t *p, int fd, pipeline_stats_t *stats, GError **error)
 {
-	g_autoptr(spool_file_t) file = store_spool_file_new(p->store, error);
+	g_autoptr(spool_file_t) file = store_spool_file_new_readable(p->store, error);
 	char buffer[65536];
 
 	if (file == NULL)
@@ -448,7 +461,7 @@ attachments_for(pipeline_t *p, store_draft_t *d, GArray *out, GPtrArray *files, 
 		return FALSE;
 	for (guint i = 0; i < list->len; i++) {
 		store_draft_attachment_t *a = g_ptr_array_index(list, i);
-		spool_file_t *plain = store_spool_file_new(p->store, error);
+		spool_file_t *plain = store_spool_file_new_readable(p->store, error);
 		sender_attachment_t sa = {0};
 		int fd;
 

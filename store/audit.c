@@ -38,10 +38,10 @@ static gboolean
 append(store_t *store, const char *actor, const char *action, const char *ticket_ref,
        const char *detail, GError **error)
 {
-	g_autoptr(sqlite3_stmt) last =
+	g_autoptr(store_stmt_t) last =
 	    store_prepare(store, "SELECT hash FROM audit ORDER BY id DESC LIMIT 1", error);
-	g_autoptr(sqlite3_stmt) insert = NULL;
-	g_autoptr(sqlite3_stmt) head = NULL;
+	g_autoptr(store_stmt_t) insert = NULL;
+	g_autoptr(store_stmt_t) head = NULL;
 	g_autofree char *prev = NULL;
 	g_autofree char *now = pi_now_iso8601();
 	g_autofree char *hash = NULL;
@@ -131,13 +131,13 @@ bad_row(store_audit_verdict_t *v, sqlite3_stmt *row, char *problem)
 gboolean
 store_audit_verify(store_t *store, store_audit_verdict_t *v, GError **error)
 {
-	g_autoptr(sqlite3_stmt) rows =
+	g_autoptr(store_stmt_t) rows =
 	    store_prepare(store,
 	                  "SELECT id, at, actor, action, ticket_ref, detail, prev_hash, hash FROM "
 	                  "audit ORDER BY id",
 	                  error);
-	g_autoptr(sqlite3_stmt) head = NULL;
-	g_autoptr(sqlite3_stmt) guard = NULL;
+	g_autoptr(store_stmt_t) head = NULL;
+	g_autoptr(store_stmt_t) guard = NULL;
 	g_autofree char *expected_prev = g_strdup(ZERO_HASH);
 	gint64 prev_id = 0;
 	int rc;
@@ -281,7 +281,7 @@ gboolean
 store_audit_foreach(store_t *store, const char *since, const char *until, store_audit_row_fn fn,
                     gpointer data, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "SELECT id, at, actor, action, ticket_ref, detail, prev_hash, hash FROM audit"
 	    " WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR at < ?2) ORDER BY id",

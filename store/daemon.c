@@ -8,7 +8,7 @@
 gboolean
 store_daemon_set(store_t *store, const char *key, const char *value, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
+	g_autoptr(store_stmt_t) stmt =
 	    store_prepare(store,
 	                  "INSERT INTO daemon_state (key, value, updated_at) VALUES (?, ?, ?) "
 	                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value,"
@@ -41,7 +41,7 @@ store_daemon_set_many(store_t *store, const char *const *pairs, GError **error)
 GHashTable *
 store_daemon_state(store_t *store, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
+	g_autoptr(store_stmt_t) stmt =
 	    store_prepare(store, "SELECT key, value FROM daemon_state", error);
 	g_autoptr(GHashTable) state =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -77,8 +77,8 @@ gint64
 store_alert_open(store_t *store, const char *kind, const char *detail, gboolean *created_out,
                  GError **error)
 {
-	g_autoptr(sqlite3_stmt) find = NULL;
-	g_autoptr(sqlite3_stmt) insert = NULL;
+	g_autoptr(store_stmt_t) find = NULL;
+	g_autoptr(store_stmt_t) insert = NULL;
 	g_autofree char *now = pi_now_iso8601();
 	gint64 id = 0;
 	int rc;
@@ -116,7 +116,7 @@ gboolean
 store_alert_resolve(store_t *store, const char *kind, gboolean *resolved_out, GError **error)
 {
 	/* An incident nobody was told about needs no recovery notice either. */
-	g_autoptr(sqlite3_stmt) stmt =
+	g_autoptr(store_stmt_t) stmt =
 	    store_prepare(store,
 	                  "UPDATE alerts SET resolved_at = ?1,"
 	                  " recovery_notified_at = CASE WHEN notified_at IS NULL THEN ?1 END"
@@ -144,7 +144,7 @@ alerts_where(store_t *store, const char *where, GError **error)
 	    "SELECT id, kind, detail, opened_at, notified_at, resolved_at FROM alerts WHERE %s"
 	    " ORDER BY id",
 	    where);
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, sql, error);
+	g_autoptr(store_stmt_t) stmt = store_prepare(store, sql, error);
 	g_autoptr(GPtrArray) alerts =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)store_alert_free);
 	int rc;
@@ -188,7 +188,7 @@ store_alerts_unnotified(store_t *store, GError **error)
 gboolean
 store_alert_notified(store_t *store, gint64 id, gboolean recovery, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
+	g_autoptr(store_stmt_t) stmt =
 	    store_prepare(store,
 	                  recovery ? "UPDATE alerts SET recovery_notified_at = ? WHERE id = ?"
 	                           : "UPDATE alerts SET notified_at = ? WHERE id = ?",
@@ -207,7 +207,7 @@ store_alert_notified(store_t *store, gint64 id, gboolean recovery, GError **erro
 gboolean
 store_outbox_summary(store_t *store, guint *count_out, char **oldest_out, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
+	g_autoptr(store_stmt_t) stmt =
 	    store_prepare(store,
 	                  "SELECT count(*), min(coalesce(approved_at, created_at)) FROM drafts"
 	                  " WHERE state = 'approved' OR (state = 'failed' AND retry = 1)",
@@ -229,7 +229,7 @@ store_outbox_summary(store_t *store, guint *count_out, char **oldest_out, GError
 gint64
 store_mailbox_message_count(store_t *store, const char *mailbox, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store, "SELECT count(*) FROM messages WHERE direction = 'in' AND mailbox = ?", error);
 
 	if (stmt == NULL)

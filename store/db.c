@@ -162,6 +162,10 @@ static const char *const migrations[] = {
 	"  name TEXT NOT NULL, sha256 TEXT NOT NULL, text TEXT NOT NULL,"
 	"  saved_by TEXT NOT NULL, saved_at TEXT NOT NULL);"
 	"CREATE INDEX template_saves_name ON template_saves(name, id);",
+	/* 7: the router counts the replies drafted to an address today for
+	 * every message (store_auto_replies_since): without this, a scan of
+	 * every draft, so a backlog took time quadratic in its size. */
+	"CREATE INDEX drafts_to_address ON drafts(to_address COLLATE NOCASE, created_at);",
 };
 
 /* How long a connection waits for another one's write lock. */
@@ -191,16 +195,100 @@ store_set_error(store_t *store, GError **error, const char *what)
 	            sqlite3_errmsg(store->db));
 }
 
+/* At most this many statements are kept per connection. */
+#define STATEMENTS_MAX 256
+
+/* A kept statement and whether someone is using it. */
+typedef struct {
+	store_t *store;
+	sqlite3_stmt *stmt;
+	gboolean busy;
+} kept_stmt_t;
+
+/* Every kept statement of every store (statement → kept_stmt_t), so
+ * store_stmt_release() knows which ones to keep. */
+static GMutex kept_lock;
+static GHashTable *kept_stmts;
+
 sqlite3_stmt *
 store_prepare(store_t *store, const char *sql, GError **error)
 {
 	sqlite3_stmt *stmt = NULL;
+	kept_stmt_t *kept;
 
-	if (sqlite3_prepare_v2(store->db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+	g_mutex_lock(&kept_lock);
+	kept = g_hash_table_lookup(store->statements, sql);
+	if (kept != NULL && !kept->busy) {
+		kept->busy = TRUE;
+		g_mutex_unlock(&kept_lock);
+		return kept->stmt;
+	}
+	g_mutex_unlock(&kept_lock);
+	if (sqlite3_prepare_v3(store->db, sql, -1, kept == NULL ? SQLITE_PREPARE_PERSISTENT : 0,
+	                       &stmt, NULL) != SQLITE_OK) {
 		store_set_error(store, error, "prepare");
+		sqlite3_finalize(stmt);
 		return NULL;
 	}
+	/* A statement in use (a caller's caller runs the same SQL) is left
+	 * alone: this one is finalized when released. */
+	g_mutex_lock(&kept_lock);
+	if (kept == NULL && !g_hash_table_contains(store->statements, sql) &&
+	    g_hash_table_size(store->statements) < STATEMENTS_MAX) {
+		kept = g_new0(kept_stmt_t, 1);
+		kept->store = store;
+		kept->stmt = stmt;
+		kept->busy = TRUE;
+		g_hash_table_insert(store->statements, g_strdup(sql), kept);
+		if (kept_stmts == NULL)
+			kept_stmts = g_hash_table_new(g_direct_hash, g_direct_equal);
+		g_hash_table_insert(kept_stmts, stmt, kept);
+	}
+	g_mutex_unlock(&kept_lock);
 	return stmt;
+}
+
+void
+store_stmt_release(sqlite3_stmt *stmt)
+{
+	kept_stmt_t *kept;
+
+	if (stmt == NULL)
+		return;
+	g_mutex_lock(&kept_lock);
+	kept = kept_stmts ? g_hash_table_lookup(kept_stmts, stmt) : NULL;
+	g_mutex_unlock(&kept_lock);
+	if (kept == NULL) {
+		sqlite3_finalize(stmt);
+		return;
+	}
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	g_mutex_lock(&kept_lock);
+	kept->busy = FALSE;
+	g_mutex_unlock(&kept_lock);
+}
+
+/* Finalize the statements STORE keeps (before closing its database). */
+static void
+drop_statements(store_t *store)
+{
+	GHashTableIter iter;
+	gpointer value;
+
+	if (store->statements == NULL)
+		return;
+	g_mutex_lock(&kept_lock);
+	g_hash_table_iter_init(&iter, store->statements);
+	while (g_hash_table_iter_next(&iter, NULL, &value)) {
+		kept_stmt_t *kept = value;
+
+		g_hash_table_remove(kept_stmts, kept->stmt);
+		sqlite3_finalize(kept->stmt);
+		g_free(kept);
+	}
+	g_hash_table_remove_all(store->statements);
+	g_mutex_unlock(&kept_lock);
 }
 
 gboolean
@@ -289,7 +377,7 @@ exec(store_t *store, const char *sql, GError **error)
 static gboolean
 migrate(store_t *store, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, "PRAGMA user_version", error);
+	g_autoptr(store_stmt_t) stmt = store_prepare(store, "PRAGMA user_version", error);
 	int version;
 
 	if (stmt == NULL)
@@ -350,6 +438,10 @@ store_open_keyed(const char *db_path, const char *spool_dir, const char *key_fil
 	int rc;
 
 	store->group_lock_fd = -1;
+	g_mutex_init(&store->scratch_lock);
+	store->scratch = g_ptr_array_new();
+	store->spare = g_ptr_array_new();
+	store->statements = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
 	if (!g_file_test(db_dir, G_FILE_TEST_IS_DIR) && !pi_ensure_dir(db_dir, 0700, error))
 		return NULL;
@@ -365,7 +457,12 @@ store_open_keyed(const char *db_path, const char *spool_dir, const char *key_fil
 	sqlite3_extended_result_codes(store->db, 0);
 	if (!exec(store, "PRAGMA journal_mode = WAL", error) ||
 	    !exec(store, "PRAGMA synchronous = FULL", error) ||
-	    !exec(store, "PRAGMA foreign_keys = ON", error)) {
+	    !exec(store, "PRAGMA foreign_keys = ON", error) ||
+	    /* The fetcher routes each message in a savepoint (group.c): its
+	     * statement journal (the pages the message changes, some 100 KB)
+	     * stays in memory instead of a file in /var/tmp rewritten for
+	     * every message. */
+	    !exec(store, "PRAGMA temp_store = MEMORY", error)) {
 		g_prefix_error(error, "%s: ", db_path);
 		return NULL;
 	}
@@ -391,8 +488,14 @@ store_free(store_t *store)
 		store_group_rollback(store);
 	if (store->in_transaction)
 		store_rollback(store);
+	drop_statements(store);
+	g_hash_table_unref(store->statements);
 	if (store->db != NULL)
 		sqlite3_close(store->db);
+	store_spool_scratch_clear(store);
+	g_ptr_array_unref(store->scratch);
+	g_ptr_array_unref(store->spare);
+	g_mutex_clear(&store->scratch_lock);
 	store_vault_close(store);
 	g_free(store->spool);
 	g_free(store);

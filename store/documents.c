@@ -55,7 +55,7 @@ record_from_row(sqlite3_stmt *s)
 store_attachment_record_t *
 store_attachment_get(store_t *store, gint64 id, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store, "SELECT " ATTACHMENT_COLUMNS ATTACHMENT_FROM " WHERE a.id = ?", error);
 	int rc;
 
@@ -76,7 +76,7 @@ store_attachment_get(store_t *store, gint64 id, GError **error)
 GPtrArray *
 store_attachment_list(store_t *store, gint64 ticket_id, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(store,
+	g_autoptr(store_stmt_t) stmt = store_prepare(store,
 	                                             "SELECT " ATTACHMENT_COLUMNS ATTACHMENT_FROM
 	                                             " WHERE a.ticket_id = ? ORDER BY a.id",
 	                                             error);

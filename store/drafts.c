@@ -87,7 +87,7 @@ draft_from_row(sqlite3_stmt *s)
 gint64
 store_draft_insert(store_t *store, const store_draft_new_t *d, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "INSERT INTO drafts (ticket_id, kind, language, state, to_address, to_name, subject,"
 	    " body, in_reply_to, refs, template_hash, auto_submitted, created_at, updated_at,"
@@ -123,7 +123,7 @@ store_draft_insert(store_t *store, const store_draft_new_t *d, GError **error)
 store_draft_t *
 store_draft_get(store_t *store, gint64 id, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
+	g_autoptr(store_stmt_t) stmt =
 	    store_prepare(store, "SELECT " DRAFT_COLUMNS DRAFT_FROM " WHERE d.id = ?", error);
 	int rc;
 
@@ -144,7 +144,7 @@ static GPtrArray *
 list_where(store_t *store, const char *where, const char *state, GError **error)
 {
 	g_autofree char *sql = g_strdup_printf("SELECT " DRAFT_COLUMNS DRAFT_FROM " WHERE %s ORDER BY d.id", where);
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, sql, error);
+	g_autoptr(store_stmt_t) stmt = store_prepare(store, sql, error);
 	g_autoptr(GPtrArray) drafts = g_ptr_array_new_with_free_func((GDestroyNotify)store_draft_free);
 	int rc;
 
@@ -175,7 +175,7 @@ transition(store_t *store, gint64 id, const char *sql, const char *const *allowe
            GError **error)
 {
 	g_autoptr(store_draft_t) draft = NULL;
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autofree char *now = pi_now_iso8601();
 	g_autofree char *detail = NULL;
 
@@ -282,7 +282,7 @@ store_draft_edit(store_t *store, gint64 id, const char *by, const char *subject,
 GPtrArray *
 store_outbox_due(store_t *store, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autofree char *now = pi_now_iso8601();
 
 	/* Attempts a crash interrupted: delivery unknown, so never retried
@@ -318,7 +318,7 @@ store_outbox_due(store_t *store, GError **error)
 static gboolean
 outbox_update(store_t *store, gint64 id, const char *sql, const char *text, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, sql, error);
+	g_autoptr(store_stmt_t) stmt = store_prepare(store, sql, error);
 	g_autofree char *now = pi_now_iso8601();
 
 	if (stmt == NULL)
@@ -396,7 +396,7 @@ store_outbox_failed(store_t *store, gint64 draft_id, const char *error_text, gbo
                     GError **error)
 {
 	g_autoptr(store_draft_t) d = NULL;
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autoptr(GDateTime) now = pi_now();
 	g_autoptr(GDateTime) next = NULL;
 	g_autofree char *now_text = pi_iso8601(now);
@@ -469,7 +469,7 @@ store_draft_attach(store_t *store, gint64 draft_id, const store_draft_attachment
                    GError **error)
 {
 	g_autoptr(store_draft_t) d = NULL;
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autofree char *now = pi_now_iso8601();
 	g_autofree char *detail = NULL;
 
@@ -513,7 +513,7 @@ fail:
 GPtrArray *
 store_draft_attachments(store_t *store, gint64 draft_id, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "SELECT id, filename, content_type, size, sha256, spool_path, added_by"
 	    " FROM draft_attachments WHERE draft_id = ? ORDER BY id",
@@ -560,7 +560,7 @@ store_outbox_copies_due(store_t *store, const char *since, GError **error)
 char *
 store_outgoing_raw_path(store_t *store, const char *message_id, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "SELECT raw_path FROM messages WHERE direction = 'out' AND message_id = ?"
 	    " AND raw_path IS NOT NULL ORDER BY id DESC LIMIT 1",
@@ -581,7 +581,7 @@ store_outgoing_raw_path(store_t *store, const char *message_id, GError **error)
 gint64
 store_draft_count_pending(store_t *store, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
+	g_autoptr(store_stmt_t) stmt =
 	    store_prepare(store, "SELECT count(*) FROM drafts WHERE state = 'pending'", error);
 
 	if (stmt == NULL)

@@ -6,7 +6,7 @@ gboolean
 store_mailbox_get(store_t *store, const char *mailbox, guint32 *uidvalidity_out,
                   guint32 *last_uid_out, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
+	g_autoptr(store_stmt_t) stmt =
 	    store_prepare(store, "SELECT uidvalidity, last_uid FROM mailboxes WHERE name = ?", error);
 	int rc;
 
@@ -30,7 +30,7 @@ gboolean
 store_mailbox_set(store_t *store, const char *mailbox, guint32 uidvalidity, guint32 last_uid,
                   GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "INSERT INTO mailboxes (name, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?) "
 	    "ON CONFLICT (name) DO UPDATE SET uidvalidity = excluded.uidvalidity,"
@@ -50,7 +50,7 @@ store_mailbox_set(store_t *store, const char *mailbox, guint32 uidvalidity, guin
 GArray *
 store_server_pending(store_t *store, const char *mailbox, guint32 uidvalidity, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "SELECT uid FROM server_pending WHERE mailbox = ? AND uidvalidity = ? ORDER BY uid",
 	    error);
@@ -76,7 +76,7 @@ gboolean
 store_server_pending_add(store_t *store, const char *mailbox, guint32 uidvalidity, guint32 uid,
                          GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "INSERT OR IGNORE INTO server_pending (mailbox, uidvalidity, uid) VALUES (?, ?, ?)",
 	    error);
@@ -93,7 +93,7 @@ gboolean
 store_server_pending_done(store_t *store, const char *mailbox, guint32 uidvalidity,
                           const guint32 *uids, guint n, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store, "DELETE FROM server_pending WHERE mailbox = ? AND uidvalidity = ? AND uid = ?",
 	    error);
 
@@ -115,7 +115,7 @@ gboolean
 store_server_pending_drop_other(store_t *store, const char *mailbox, guint32 uidvalidity,
                                 GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store, "DELETE FROM server_pending WHERE mailbox = ? AND uidvalidity != ?", error);
 
 	if (stmt == NULL)
@@ -150,7 +150,7 @@ store_message_find_duplicate(store_t *store, const char *mailbox, guint32 uidval
 	gint64 id = 0;
 
 	if (mailbox != NULL) {
-		g_autoptr(sqlite3_stmt) stmt = store_prepare(
+		g_autoptr(store_stmt_t) stmt = store_prepare(
 		    store,
 		    "SELECT id FROM messages WHERE mailbox = ? AND uidvalidity = ? AND uid = ?",
 		    error);
@@ -163,7 +163,7 @@ store_message_find_duplicate(store_t *store, const char *mailbox, guint32 uidval
 			return id;
 	}
 	if (message_id != NULL) {
-		g_autoptr(sqlite3_stmt) stmt = store_prepare(
+		g_autoptr(store_stmt_t) stmt = store_prepare(
 		    store, "SELECT id FROM messages WHERE message_id = ? AND direction = 'in' LIMIT 1",
 		    error);
 		if (stmt == NULL)
@@ -172,7 +172,7 @@ store_message_find_duplicate(store_t *store, const char *mailbox, guint32 uidval
 		return single_id(store, stmt, "looking up a Message-ID", error);
 	}
 	if (sha256 != NULL) {
-		g_autoptr(sqlite3_stmt) stmt = store_prepare(
+		g_autoptr(store_stmt_t) stmt = store_prepare(
 		    store,
 		    "SELECT id FROM messages WHERE sha256 = ? AND message_id IS NULL"
 		    " AND direction = 'in' LIMIT 1",
@@ -188,7 +188,7 @@ store_message_find_duplicate(store_t *store, const char *mailbox, guint32 uidval
 gint64
 store_message_insert(store_t *store, const store_message_t *m, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "INSERT INTO messages (direction, message_id, sha256, raw_path, size, mailbox,"
 	    " uidvalidity, uid, internal_date, received_at, from_address, from_name, subject,"
@@ -236,7 +236,7 @@ store_message_insert(store_t *store, const store_message_t *m, GError **error)
 gint64
 store_ticket_by_message_id(store_t *store, const char *message_id, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	gint64 id;
 
 	if (message_id == NULL)
@@ -258,7 +258,7 @@ store_ticket_by_message_id(store_t *store, const char *message_id, GError **erro
 gint64
 store_attachment_insert(store_t *store, const store_attachment_t *a, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "INSERT INTO attachments (message_row, ticket_id, filename, declared_type,"
 	    " content_type, size, sha256, kind, reason, spool_path)"

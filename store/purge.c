@@ -92,7 +92,7 @@ static gboolean
 collect(store_t *store, const char *sql, const char *cutoff, const char *rule, guint days,
         GPtrArray *out, GHashTable *seen, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, sql, error);
+	g_autoptr(store_stmt_t) stmt = store_prepare(store, sql, error);
 	int rc;
 
 	if (stmt == NULL)
@@ -184,12 +184,12 @@ candidates(store_t *store, const store_retention_t *retention, GError **error)
 static gint64
 path_in_use(store_t *store, const char *path, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
+	g_autoptr(store_stmt_t) stmt =
 	    store_prepare(store,
 	                  "SELECT (SELECT count(*) FROM attachments WHERE spool_path = ?1)"
 	                  " + (SELECT count(*) FROM messages WHERE raw_path = ?1)",
 	                  error);
-	g_autoptr(sqlite3_stmt) drafts = NULL;
+	g_autoptr(store_stmt_t) drafts = NULL;
 	gint64 n;
 
 	if (stmt == NULL)
@@ -209,7 +209,7 @@ path_in_use(store_t *store, const char *path, GError **error)
 	if (drafts == NULL)
 		return -1;
 	if (sqlite3_step(drafts) == SQLITE_ROW && sqlite3_column_int(drafts, 0) > 0) {
-		g_autoptr(sqlite3_stmt) used = store_prepare(
+		g_autoptr(store_stmt_t) used = store_prepare(
 		    store, "SELECT count(*) FROM draft_attachments WHERE spool_path = ?", error);
 		if (used == NULL)
 			return -1;
@@ -230,7 +230,7 @@ destroy_one(store_t *store, candidate_t *c, const char *now, const char *actor, 
             gboolean *done_out, GError **error)
 {
 	gboolean document = strcmp(c->item.what, "id_document") == 0;
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    document
 	        ? "UPDATE attachments SET destroyed_at = ?1, destroy_reason = ?2,"
@@ -417,8 +417,8 @@ store_deletion_record(store_t *store, const char *ref, const store_retention_t *
 	g_autoptr(JsonBuilder) kept = json_builder_new();
 	g_autoptr(JsonBuilder) never = json_builder_new();
 	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(sqlite3_stmt) since_stmt = NULL;
-	g_autoptr(sqlite3_stmt) messages = NULL;
+	g_autoptr(store_stmt_t) since_stmt = NULL;
+	g_autoptr(store_stmt_t) messages = NULL;
 	g_autoptr(GPtrArray) attachments = NULL;
 	g_autofree char *since = NULL;
 	g_autofree char *id_due = NULL, *message_due = NULL;

@@ -56,7 +56,7 @@ has_column(store_t *store, const char *table, const char *column, gboolean *out,
 	g_autofree char *sql = g_strdup_printf("SELECT count(*) FROM pragma_table_info('%s')"
 	                                       " WHERE name = ?",
 	                                       table);
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, sql, error);
+	g_autoptr(store_stmt_t) stmt = store_prepare(store, sql, error);
 
 	if (stmt == NULL)
 		return FALSE;
@@ -72,7 +72,7 @@ has_column(store_t *store, const char *table, const char *column, gboolean *out,
 static gint64
 count_between(store_t *store, const char *sql, const store_report_period_t *period, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, sql, error);
+	g_autoptr(store_stmt_t) stmt = store_prepare(store, sql, error);
 
 	if (stmt == NULL)
 		return -1;
@@ -107,7 +107,7 @@ JsonNode *
 store_report(store_t *store, const store_report_period_t *period, GError **error)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autoptr(GTree) types =
 	    g_tree_new_full(compare_names, NULL, g_free, (GDestroyNotify)g_hash_table_unref);
 	g_autoptr(GArray) answers = g_array_new(FALSE, FALSE, sizeof(answer_t));

@@ -1,15 +1,19 @@
 /* spool.c — content-addressed files under the spool folder.
  *
- *   SPOOL/tmp/                 files being written (plaintext; removed unless kept)
+ *   SPOOL/tmp/                 files being written (removed unless kept)
  *   SPOOL/messages/ab/abcd…    raw messages, named by SHA-256, encrypted
  *   SPOOL/documents/ab/abcd…   ID documents, named by SHA-256, encrypted
  *
  * Files are 0600, folders 0700; names never come from the sender.
- * Everything written goes through one GMime stream with a checksum filter,
- * so the SHA-256 (of the plaintext) is known when the file is finished
- * without reading it again.  The temporary file stays plaintext, because the
- * parser reads it back as a seekable file; spool_file_keep() encrypts it
- * into place (vault.c) and removes the plaintext.
+ * Every byte written is hashed (SHA-256 of the plaintext, GnuTLS: the CPU's
+ * SHA extensions) and encrypted (vault.c) as it arrives, into a temporary
+ * file SPOOL/tmp/enc.XXXXXX; spool_file_keep() only renames it into place.
+ * So the plaintext of an identity document never reaches the disk, and
+ * nothing is read back to be encrypted.  A raw message must be parsed from a
+ * seekable file, so store_spool_file_new_readable() also writes the
+ * plaintext to SPOOL/tmp/in.XXXXXX, emptied when the file is kept or freed
+ * (and reused for the next one: creating files is what costs most for small
+ * messages).
  *
  * Temporary files are locked (flock) by the process writing them, so the
  * clean-up at store_open() removes only what a crashed process left behind.
@@ -25,6 +29,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <gnutls/crypto.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -34,17 +39,31 @@
 #define SPOOL_LOCK_TIMEOUT_MS 30000
 /* Temporary files younger than this are never cleaned up. */
 #define SPOOL_TMP_GRACE_SECONDS 60
+/* Spare plaintext files kept for readable spool files (see store_t). */
+#define SPOOL_SCRATCH_MAX 8
+/* Files from this size on are written back as soon as they are finished
+ * (smaller ones cost more in system calls than the group's sync saves). */
+#define SPOOL_WRITE_BEHIND_BYTES (128 * 1024)
+
+/* A plaintext file in SPOOL/tmp, locked, open, empty while spare. */
+typedef struct {
+	char *path;
+	int fd;
+} spool_scratch_t;
 
 struct spool_file {
 	store_t *store;
-	char *path;        /* temporary path, then NULL once kept */
-	int fd;
-	GMimeStream *stream; /* filter(fs(fd)) with the checksum filter */
-	GMimeFilter *checksum;
+	char *sealed_path;       /* the ciphertext in SPOOL/tmp; NULL once kept */
+	int sealed_fd;
+	char *plain_path;        /* readable files: the plaintext in SPOOL/tmp, else NULL */
+	int plain_fd;
+	vault_writer_t *writer;  /* until finished */
+	gnutls_hash_hd_t sha256; /* until finished */
 	gboolean finished;
-	char *sha256;
+	gboolean failed;         /* a write failed: the file cannot be finished */
+	char *sha256_hex;
 	gsize size;
-	int lock_fd;       /* shared spool lock, from keep to free (-1: none) */
+	int lock_fd;             /* shared spool lock, from keep to free (-1: none) */
 };
 
 static gboolean
@@ -63,37 +82,183 @@ store_spool_path(store_t *store, const char *relative)
 	return g_build_filename(store->spool, relative, NULL);
 }
 
-spool_file_t *
-store_spool_file_new(store_t *store, GError **error)
+/* A new locked temporary file DIR/PREFIX.XXXXXX; sets *PATH_OUT. */
+static int
+create_tmp(const char *dir, const char *prefix, char **path_out, GError **error)
+{
+	g_autofree char *template = g_strdup_printf("%s.XXXXXX", prefix);
+	char *path = g_build_filename(dir, template, NULL);
+	int fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600);
+
+	/* The folder is made on first use (not checked for every file). */
+	if (fd < 0 && errno == ENOENT) {
+		g_free(path);
+		if (!pi_ensure_dir(dir, 0700, error))
+			return -1;
+		path = g_build_filename(dir, template, NULL);
+		fd = g_mkstemp_full(path, O_RDWR | O_CLOEXEC, 0600);
+	}
+	if (fd < 0) {
+		io_error(error, "cannot create", path);
+		g_free(path);
+		return -1;
+	}
+	/* Ours while we live: the clean-up in other processes leaves it alone. */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		io_error(error, "cannot lock", path);
+		g_unlink(path);
+		g_free(path);
+		close(fd);
+		return -1;
+	}
+	*path_out = path;
+	return fd;
+}
+
+/* An empty plaintext file for a readable spool file: a spare one, or new. */
+static int
+scratch_take(store_t *store, const char *dir, char **path_out, GError **error)
+{
+	spool_scratch_t *spare = NULL;
+	int fd;
+
+	g_mutex_lock(&store->scratch_lock);
+	if (store->scratch->len > 0)
+		spare = g_ptr_array_steal_index_fast(store->scratch, store->scratch->len - 1);
+	g_mutex_unlock(&store->scratch_lock);
+	if (spare == NULL)
+		return create_tmp(dir, "in", path_out, error);
+	*path_out = spare->path;
+	fd = spare->fd;
+	g_free(spare);
+	return fd;
+}
+
+/* Done with the plaintext file PATH (FD): emptied and kept as a spare, or
+ * removed.  Takes PATH. */
+static void
+scratch_give(store_t *store, char *path, int fd)
+{
+	spool_scratch_t *spare;
+
+	/* Emptied first: a spare file holds no message. */
+	if (ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0) {
+		g_mutex_lock(&store->scratch_lock);
+		if (store->scratch->len < SPOOL_SCRATCH_MAX) {
+			spare = g_new(spool_scratch_t, 1);
+			spare->path = path;
+			spare->fd = fd;
+			g_ptr_array_add(store->scratch, spare);
+			path = NULL;
+		}
+		g_mutex_unlock(&store->scratch_lock);
+		if (path == NULL)
+			return;
+	}
+	g_unlink(path); /* before closing: the lock guards the name */
+	g_free(path);
+	close(fd);
+}
+
+static void
+clear_pool(GPtrArray *pool)
+{
+	for (guint i = 0; i < pool->len; i++) {
+		spool_scratch_t *spare = g_ptr_array_index(pool, i);
+
+		g_unlink(spare->path);
+		close(spare->fd);
+		g_free(spare->path);
+		g_free(spare);
+	}
+	g_ptr_array_set_size(pool, 0);
+}
+
+void
+store_spool_scratch_clear(store_t *store)
+{
+	g_mutex_lock(&store->scratch_lock);
+	clear_pool(store->scratch);
+	clear_pool(store->spare);
+	g_mutex_unlock(&store->scratch_lock);
+}
+
+void
+store_spool_prepare(store_t *store, guint n)
+{
+	g_autofree char *dir = g_build_filename(store->spool, "tmp", NULL);
+	guint have;
+
+	g_mutex_lock(&store->scratch_lock);
+	have = store->spare->len;
+	g_mutex_unlock(&store->scratch_lock);
+	for (; have < n; have++) {
+		spool_scratch_t *spare = g_new0(spool_scratch_t, 1);
+
+		if ((spare->fd = create_tmp(dir, "enc", &spare->path, NULL)) < 0) {
+			g_free(spare);
+			return;
+		}
+		g_mutex_lock(&store->scratch_lock);
+		g_ptr_array_add(store->spare, spare);
+		g_mutex_unlock(&store->scratch_lock);
+	}
+}
+
+/* A new empty file for ciphertext: a prepared one, or made now. */
+static int
+sealed_take(store_t *store, const char *dir, char **path_out, GError **error)
+{
+	spool_scratch_t *spare = NULL;
+	int fd;
+
+	g_mutex_lock(&store->scratch_lock);
+	if (store->spare->len > 0)
+		spare = g_ptr_array_steal_index(store->spare, 0);
+	g_mutex_unlock(&store->scratch_lock);
+	if (spare == NULL)
+		return create_tmp(dir, "enc", path_out, error);
+	*path_out = spare->path;
+	fd = spare->fd;
+	g_free(spare);
+	return fd;
+}
+
+static spool_file_t *
+file_new(store_t *store, gboolean readable, GError **error)
 {
 	g_autofree char *dir = g_build_filename(store->spool, "tmp", NULL);
 	g_autoptr(spool_file_t) file = g_new0(spool_file_t, 1);
-	GMimeStream *fs;
 
 	file->store = store;
-	file->fd = -1;
+	file->sealed_fd = -1;
+	file->plain_fd = -1;
 	file->lock_fd = -1;
-	if (!pi_ensure_dir(dir, 0700, error))
+	if ((file->sealed_fd = sealed_take(store, dir, &file->sealed_path, error)) < 0)
 		return NULL;
-	file->path = g_build_filename(dir, "in.XXXXXX", NULL);
-	file->fd = g_mkstemp_full(file->path, O_RDWR | O_CLOEXEC, 0600);
-	if (file->fd < 0) {
-		io_error(error, "cannot create", file->path);
-		g_clear_pointer(&file->path, g_free);
+	if (readable && (file->plain_fd = scratch_take(store, dir, &file->plain_path, error)) < 0)
 		return NULL;
-	}
-	/* Ours while we live: the clean-up in other processes leaves it alone. */
-	if (flock(file->fd, LOCK_EX | LOCK_NB) != 0) {
-		io_error(error, "cannot lock", file->path);
+	if (gnutls_hash_init(&file->sha256, GNUTLS_DIG_SHA256) < 0) {
+		file->sha256 = NULL;
+		g_set_error(error, STORE_ERROR, PI_ERROR_FATAL, "spool: cannot start a SHA-256");
 		return NULL;
 	}
-	fs = g_mime_stream_fs_new(file->fd);
-	g_mime_stream_fs_set_owner(GMIME_STREAM_FS(fs), FALSE);
-	file->stream = g_mime_stream_filter_new(fs);
-	g_object_unref(fs);
-	file->checksum = g_mime_filter_checksum_new(G_CHECKSUM_SHA256);
-	g_mime_stream_filter_add(GMIME_STREAM_FILTER(file->stream), file->checksum);
+	file->writer = vault_writer_new(store, file->sealed_fd, file->sealed_path, error);
+	if (file->writer == NULL)
+		return NULL;
 	return g_steal_pointer(&file);
+}
+
+spool_file_t *
+store_spool_file_new(store_t *store, GError **error)
+{
+	return file_new(store, FALSE, error);
+}
+
+spool_file_t *
+store_spool_file_new_readable(store_t *store, GError **error)
+{
+	return file_new(store, TRUE, error);
 }
 
 gboolean
@@ -102,32 +267,187 @@ spool_file_write(spool_file_t *file, const void *data, gsize len, GError **error
 	g_return_val_if_fail(!file->finished, FALSE);
 	if (len == 0)
 		return TRUE;
-	if (g_mime_stream_write(file->stream, data, len) != (gssize)len)
-		return io_error(error, "cannot write", file->path);
+	if (file->failed) {
+		g_set_error(error, STORE_ERROR, PI_ERROR_FATAL, "spool: %s: an earlier write failed",
+		            file->sealed_path);
+		return FALSE;
+	}
+	gnutls_hash(file->sha256, data, len);
+	file->size += len;
+	if (file->plain_fd >= 0 && !vault_write_full(file->plain_fd, data, len)) {
+		file->failed = TRUE;
+		return io_error(error, "cannot write", file->plain_path);
+	}
+	if (!vault_writer_write(file->writer, data, len, error)) {
+		file->failed = TRUE;
+		return FALSE;
+	}
 	return TRUE;
+}
+
+/* ---- a GMimeStream writing into a spool file ---------------------------- */
+
+#define STORE_TYPE_SPOOL_STREAM (store_spool_stream_get_type())
+G_DECLARE_FINAL_TYPE(StoreSpoolStream, store_spool_stream, STORE, SPOOL_STREAM, GMimeStream)
+
+struct _StoreSpoolStream {
+	GMimeStream parent;
+	spool_file_t *file; /* borrowed: outlives the stream */
+};
+
+G_DEFINE_TYPE(StoreSpoolStream, store_spool_stream, GMIME_TYPE_STREAM)
+
+static ssize_t
+spool_stream_write(GMimeStream *stream, const char *buf, size_t len)
+{
+	StoreSpoolStream *s = STORE_SPOOL_STREAM(stream);
+	g_autoptr(GError) error = NULL;
+
+	if (s->file->finished) {
+		errno = EBADF;
+		return -1;
+	}
+	if (!spool_file_write(s->file, buf, len, &error)) {
+		g_debug("%s", error->message);
+		errno = EIO;
+		return -1;
+	}
+	stream->position += (gint64)len;
+	return (ssize_t)len;
+}
+
+static ssize_t
+spool_stream_read(GMimeStream *stream, char *buf, size_t len)
+{
+	(void)stream;
+	(void)buf;
+	(void)len;
+	errno = EBADF; /* write-only */
+	return -1;
+}
+
+static int
+spool_stream_flush(GMimeStream *stream)
+{
+	(void)stream;
+	return 0;
+}
+
+static int
+spool_stream_close(GMimeStream *stream)
+{
+	(void)stream;
+	return 0;
+}
+
+static gboolean
+spool_stream_eos(GMimeStream *stream)
+{
+	(void)stream;
+	return TRUE;
+}
+
+static int
+spool_stream_reset(GMimeStream *stream)
+{
+	(void)stream;
+	return -1;
+}
+
+static gint64
+spool_stream_seek(GMimeStream *stream, gint64 offset, GMimeSeekWhence whence)
+{
+	(void)stream;
+	(void)offset;
+	(void)whence;
+	errno = ESPIPE;
+	return -1;
+}
+
+static gint64
+spool_stream_tell(GMimeStream *stream)
+{
+	return stream->position;
+}
+
+static gint64
+spool_stream_length(GMimeStream *stream)
+{
+	(void)stream;
+	return -1;
+}
+
+static GMimeStream *
+spool_stream_substream(GMimeStream *stream, gint64 start, gint64 end)
+{
+	(void)stream;
+	(void)start;
+	(void)end;
+	return NULL;
+}
+
+static void
+store_spool_stream_class_init(StoreSpoolStreamClass *klass)
+{
+	GMimeStreamClass *stream_class = GMIME_STREAM_CLASS(klass);
+
+	stream_class->read = spool_stream_read;
+	stream_class->write = spool_stream_write;
+	stream_class->flush = spool_stream_flush;
+	stream_class->close = spool_stream_close;
+	stream_class->eos = spool_stream_eos;
+	stream_class->reset = spool_stream_reset;
+	stream_class->seek = spool_stream_seek;
+	stream_class->tell = spool_stream_tell;
+	stream_class->length = spool_stream_length;
+	stream_class->substream = spool_stream_substream;
+}
+
+static void
+store_spool_stream_init(StoreSpoolStream *s)
+{
+	(void)s;
 }
 
 GMimeStream *
 spool_file_stream(spool_file_t *file)
 {
-	return g_object_ref(file->stream);
+	StoreSpoolStream *s = g_object_new(STORE_TYPE_SPOOL_STREAM, NULL);
+
+	s->file = file;
+	g_mime_stream_construct(GMIME_STREAM(s), 0, -1);
+	return GMIME_STREAM(s);
 }
+
+/* ---- finishing and keeping --------------------------------------------- */
 
 gboolean
 spool_file_finish(spool_file_t *file, GError **error)
 {
-	struct stat st;
+	unsigned char digest[32];
+	char hex[65];
 
 	if (file->finished)
 		return TRUE;
-	if (g_mime_stream_flush(file->stream) != 0)
-		return io_error(error, "cannot flush", file->path);
-	if (!file->store->defer_sync && fsync(file->fd) != 0) /* group.c syncs later */
-		return io_error(error, "cannot sync", file->path);
-	if (fstat(file->fd, &st) != 0)
-		return io_error(error, "cannot stat", file->path);
-	file->size = (gsize)st.st_size;
-	file->sha256 = g_mime_filter_checksum_get_string(GMIME_FILTER_CHECKSUM(file->checksum));
+	if (file->failed) {
+		g_set_error(error, STORE_ERROR, PI_ERROR_FATAL, "spool: %s: an earlier write failed",
+		            file->sealed_path);
+		return FALSE;
+	}
+	gnutls_hash_deinit(file->sha256, digest);
+	file->sha256 = NULL;
+	file->sha256_hex = g_strdup(sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest)));
+	if (!vault_writer_finish(file->writer, file->sha256_hex, error)) {
+		file->failed = TRUE;
+		return FALSE;
+	}
+	g_clear_pointer(&file->writer, vault_writer_free);
+	/* Start writing a large ciphertext to disk now, in the background:
+	 * the fsync of spool_file_keep(), or the group's syncfs (group.c), then
+	 * mostly finds it done instead of writing a whole group at once while
+	 * routing waits.  Advisory: durability comes from those syncs. */
+	if (file->size >= SPOOL_WRITE_BEHIND_BYTES)
+		(void)sync_file_range(file->sealed_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	file->finished = TRUE;
 	return TRUE;
 }
@@ -135,7 +455,7 @@ spool_file_finish(spool_file_t *file, GError **error)
 const char *
 spool_file_sha256(const spool_file_t *file)
 {
-	return file->sha256;
+	return file->sha256_hex;
 }
 
 gsize
@@ -147,53 +467,16 @@ spool_file_size(const spool_file_t *file)
 const char *
 spool_file_path(const spool_file_t *file)
 {
-	return file->path;
+	return file->plain_path != NULL ? file->plain_path : file->sealed_path;
 }
 
-/* Encrypt the finished plaintext FILE into TARGET (through a locked
- * temporary file in SPOOL/tmp, fsynced, renamed into place). */
-static gboolean
-encrypt_into_place(spool_file_t *file, const char *target, const char *relative,
-                   GError **error)
+/* Drop the plaintext copy of a readable file. */
+static void
+drop_plaintext(spool_file_t *file)
 {
-	g_autofree char *tmp = g_build_filename(file->store->spool, "tmp", "enc.XXXXXX", NULL);
-	g_autofree char *dir = g_path_get_dirname(target);
-	int in = -1, out = -1;
-	gboolean ok = FALSE;
-
-	in = open(file->path, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return io_error(error, "cannot reopen", file->path);
-	out = g_mkstemp_full(tmp, O_RDWR | O_CLOEXEC, 0600);
-	if (out < 0) {
-		io_error(error, "cannot create", tmp);
-		g_clear_pointer(&tmp, g_free);
-		goto out;
-	}
-	if (flock(out, LOCK_EX | LOCK_NB) != 0) {
-		io_error(error, "cannot lock", tmp);
-		goto out;
-	}
-	if (!store_vault_encrypt_fd(file->store, in, file->sha256, out, relative, error))
-		goto out;
-	if (!file->store->defer_sync && fsync(out) != 0) { /* group.c syncs later */
-		io_error(error, "cannot sync", tmp);
-		goto out;
-	}
-	if (rename(tmp, target) != 0) {
-		io_error(error, "cannot move into place", target);
-		goto out;
-	}
-	g_clear_pointer(&tmp, g_free);
-	ok = file->store->defer_sync || pi_fsync_dir(dir, error);
-out:
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	if (tmp != NULL)
-		g_unlink(tmp);
-	return ok;
+	if (file->plain_fd >= 0)
+		scratch_give(file->store, g_steal_pointer(&file->plain_path), file->plain_fd);
+	file->plain_fd = -1;
 }
 
 char *
@@ -204,25 +487,41 @@ spool_file_keep(spool_file_t *file, const char *area, GError **error)
 	g_autofree char *target = NULL;
 	char prefix[3];
 
-	g_return_val_if_fail(file->finished && file->path != NULL, NULL);
-	if (file->lock_fd < 0 &&
+	g_return_val_if_fail(file->finished && file->sealed_path != NULL, NULL);
+	/* A group (group.c) holds the shared spool lock until it commits. */
+	if (file->lock_fd < 0 && !file->store->in_group &&
 	    (file->lock_fd = store_spool_lock(file->store, FALSE, error)) < 0)
 		return NULL;
-	prefix[0] = file->sha256[0];
-	prefix[1] = file->sha256[1];
+	prefix[0] = file->sha256_hex[0];
+	prefix[1] = file->sha256_hex[1];
 	prefix[2] = '\0';
-	relative = g_build_filename(area, prefix, file->sha256, NULL);
+	relative = g_build_filename(area, prefix, file->sha256_hex, NULL);
 	target = g_build_filename(file->store->spool, relative, NULL);
 	dir = g_path_get_dirname(target);
-	if (!pi_ensure_dir(dir, 0700, error))
-		return NULL;
 	/* Same name, same content: the copy in place will do (the spool lock
-	 * keeps it there until our reference is committed). */
-	if (!g_file_test(target, G_FILE_TEST_EXISTS) &&
-	    !encrypt_into_place(file, target, relative, error))
-		return NULL;
-	g_unlink(file->path);
-	g_clear_pointer(&file->path, g_free);
+	 * keeps it there until our reference is committed).  Otherwise the
+	 * ciphertext, complete since finish, is moved into place: synced first
+	 * unless a group (group.c) syncs the whole spool before it commits. */
+	if (g_file_test(target, G_FILE_TEST_EXISTS)) {
+		g_unlink(file->sealed_path);
+	} else {
+		if (!file->store->defer_sync && fsync(file->sealed_fd) != 0) {
+			io_error(error, "cannot sync", file->sealed_path);
+			return NULL;
+		}
+		/* AREA/xx is made when the first file goes there. */
+		if (rename(file->sealed_path, target) != 0 &&
+		    (errno != ENOENT || !pi_ensure_dir(dir, 0700, error) ||
+		     rename(file->sealed_path, target) != 0)) {
+			if (error == NULL || *error == NULL)
+				io_error(error, "cannot move into place", target);
+			return NULL;
+		}
+		if (!file->store->defer_sync && !pi_fsync_dir(dir, error))
+			return NULL;
+	}
+	g_clear_pointer(&file->sealed_path, g_free);
+	drop_plaintext(file);
 	return g_steal_pointer(&relative);
 }
 
@@ -291,16 +590,18 @@ spool_file_free(spool_file_t *file)
 {
 	if (file == NULL)
 		return;
-	g_clear_object(&file->stream);
-	g_clear_object(&file->checksum);
+	vault_writer_free(file->writer);
+	if (file->sha256 != NULL)
+		gnutls_hash_deinit(file->sha256, NULL);
+	drop_plaintext(file);
 	/* Unlink before closing: the lock on fd guards the name until then. */
-	if (file->path != NULL)
-		g_unlink(file->path);
-	if (file->fd >= 0)
-		close(file->fd);
+	if (file->sealed_path != NULL)
+		g_unlink(file->sealed_path);
+	if (file->sealed_fd >= 0)
+		close(file->sealed_fd);
 	if (file->lock_fd >= 0)
 		close(file->lock_fd);
-	g_free(file->path);
-	g_free(file->sha256);
+	g_free(file->sealed_path);
+	g_free(file->sha256_hex);
 	g_free(file);
 }

@@ -17,14 +17,29 @@ struct store {
 	unsigned char *key;
 	unsigned char key_id[STORE_VAULT_KEY_ID_LEN];
 	char *key_file;
+	/* spool.c: the plaintext files of readable spool files, emptied and
+	 * kept for the next one (making a file costs more than its bytes);
+	 * the fetcher's two threads share them. */
+	GMutex scratch_lock;
+	GPtrArray *scratch; /* spool_scratch_t*, at most SPOOL_SCRATCH_MAX */
+	GPtrArray *spare;   /* spool_scratch_t*: new empty files for ciphertext */
+	/* db.c: prepared statements kept for reuse (SQL text → statement) */
+	GHashTable *statements;
 };
 
 /* Set *error from the database's last error, graded (BUSY → temporary). */
 void store_set_error(store_t *store, GError **error, const char *what);
 
-/* Prepare SQL; NULL with *error set on failure.  Caller finalizes
- * (g_autoptr(sqlite3_stmt)). */
+/* Prepare SQL, or take the statement prepared for it before when no one
+ * is using it (preparing costs more than running most of the store's
+ * statements); NULL with *error set on failure.  Caller releases it with
+ * store_stmt_release() (g_autoptr(store_stmt_t)), never sqlite3_finalize(). */
 sqlite3_stmt *store_prepare(store_t *store, const char *sql, GError **error);
+/* Reset a statement from store_prepare() for its next use (or finalize one
+ * that is not kept); NULL-safe. */
+void store_stmt_release(sqlite3_stmt *stmt);
+typedef sqlite3_stmt store_stmt_t;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_stmt_t, store_stmt_release)
 
 /* Run a statement that returns no rows (SQLITE_DONE), then reset it. */
 gboolean store_step_done(store_t *store, sqlite3_stmt *stmt, const char *what, GError **error);
@@ -47,7 +62,8 @@ char *store_strv_to_json(const char *const *strv);
 gboolean store_vault_open(store_t *store, const char *key_file, GError **error);
 void store_vault_close(store_t *store);
 /* Encrypt everything read from IN_FD (from its current offset to the end)
- * to OUT_FD, bound to the plaintext's SHA256_HEX; NAME is for messages. */
+ * to OUT_FD (at its start), bound to the plaintext's SHA256_HEX; NAME is for
+ * messages. */
 gboolean store_vault_encrypt_fd(store_t *store, int in_fd, const char *sha256_hex, int out_fd,
                                 const char *name, GError **error);
 
@@ -57,6 +73,8 @@ gboolean store_vault_encrypt_fd(store_t *store, int in_fd, const char *sha256_he
 int store_spool_lock(store_t *store, gboolean exclusive, GError **error);
 /* Remove what crashed processes left in SPOOL/tmp (unlocked files only). */
 void store_spool_cleanup_tmp(store_t *store);
+/* Remove the spare temporary files (store_free). */
+void store_spool_scratch_clear(store_t *store);
 
 /* Small settings the store keeps for itself (table store_meta). */
 gboolean store_meta_get(store_t *store, const char *name, char **value_out, GError **error);
@@ -65,14 +83,35 @@ gboolean store_meta_set(store_t *store, const char *name, const char *value, GEr
 /* ---- vault internals (vault.c, vault_key.c) ---- */
 #include <sodium.h>
 
-#define VAULT_MAGIC "PIVAULT1"
+/* Two versions: files written before streaming encryption ("PIVAULT1",
+ * read only) and files encrypted as they are written ("PIVAULT2"). */
+#define VAULT_MAGIC_V1 "PIVAULT1"
+#define VAULT_MAGIC "PIVAULT2"
 #define VAULT_MAGIC_LEN 8
 #define VAULT_PREFIX_LEN (VAULT_MAGIC_LEN + STORE_VAULT_KEY_ID_LEN)
-#define VAULT_HEADER_LEN (VAULT_PREFIX_LEN + crypto_secretstream_xchacha20poly1305_HEADERBYTES)
+#define VAULT_HEADER_LEN_V1 (VAULT_PREFIX_LEN + crypto_secretstream_xchacha20poly1305_HEADERBYTES)
+#define VAULT_BINDING_LEN 32
+#define VAULT_HEADER_LEN (VAULT_HEADER_LEN_V1 + VAULT_BINDING_LEN)
 #define VAULT_CHUNK 65536
 #define VAULT_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
 #define VAULT_AD_LEN (VAULT_PREFIX_LEN + 32)
 #define KEY_BYTES crypto_secretstream_xchacha20poly1305_KEYBYTES
+
+/* Is HEAD (at least VAULT_MAGIC_LEN bytes) the start of a vault file, of
+ * either version? */
+gboolean vault_has_magic(const unsigned char *head);
+
+/* Encryption as the bytes arrive (vault.c): the plaintext is never on disk.
+ * The writer borrows OUT_FD (the temporary file; positioned at its start)
+ * and NAME (for messages). */
+typedef struct vault_writer vault_writer_t;
+vault_writer_t *vault_writer_new(store_t *store, int out_fd, const char *name, GError **error);
+gboolean vault_writer_write(vault_writer_t *writer, const void *data, gsize len, GError **error);
+/* The final chunk, then the header's binding to SHA256_HEX (the plaintext's
+ * SHA-256, the file's name) written in place. */
+gboolean vault_writer_finish(vault_writer_t *writer, const char *sha256_hex, GError **error);
+void vault_writer_free(vault_writer_t *writer); /* NULL-safe; wipes the buffers */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(vault_writer_t, vault_writer_free)
 
 /* read() until LEN bytes or end of file; -1 on error. */
 gssize vault_read_full(int fd, void *buffer, gsize len);

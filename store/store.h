@@ -38,19 +38,32 @@ void store_rollback(store_t *store);
 
 /* ---- spool files ------------------------------------------------------- */
 
-/* A file being written into the spool: bytes are hashed as they arrive and
- * the file only gets its content-addressed name when kept. */
+/* A file being written into the spool: bytes are hashed and encrypted as
+ * they arrive and the file only gets its content-addressed name when kept.
+ * Caller frees with spool_file_free(). */
 typedef struct spool_file spool_file_t;
 
 spool_file_t *store_spool_file_new(store_t *store, GError **error);
+/* The same, and the plaintext is also written to spool_file_path() for a
+ * reader (the parser of a raw message) until the file is kept or freed. */
+spool_file_t *store_spool_file_new_readable(store_t *store, GError **error);
+/* Have up to N empty temporary files ready for the next spool files, made
+ * by the calling thread (the fetcher's, so the router's does not wait for
+ * the file system to make the files for identity documents).  A failure is
+ * left for store_spool_file_new() to report. */
+void store_spool_prepare(store_t *store, guint n);
 gboolean spool_file_write(spool_file_t *file, const void *data, gsize len, GError **error);
-/* Flush and fsync; afterwards the SHA-256 and size are known. */
+/* The last bytes are encrypted; afterwards the SHA-256 and size are known.
+ * Nothing is synced yet: spool_file_keep() does (or the group, group.c). */
 gboolean spool_file_finish(spool_file_t *file, GError **error);
 const char *spool_file_sha256(const spool_file_t *file); /* valid after finish */
 gsize spool_file_size(const spool_file_t *file);
-const char *spool_file_path(const spool_file_t *file); /* its current (temporary) path */
-/* A GMimeStream writing into the file (for the parser's attachment sink).
- * Caller unrefs; the spool file must outlive it. */
+/* Its temporary path in SPOOL/tmp: the plaintext for a readable file, else
+ * the ciphertext being written (a scratch file only).  Borrowed, valid until
+ * kept or freed. */
+const char *spool_file_path(const spool_file_t *file);
+/* A write-only GMimeStream writing into the file (for the parser's
+ * attachment sink).  Caller unrefs; the spool file must outlive it. */
 GMimeStream *spool_file_stream(spool_file_t *file);
 /* Move a finished file to AREA/xx/SHA256 in the spool ("messages", "documents");
  * returns the spool-relative path (caller g_free()s).  If that file

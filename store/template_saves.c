@@ -21,7 +21,7 @@ gboolean
 store_template_save_add(store_t *store, const char *name, const char *sha256, const char *text,
                         const char *saved_by, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autofree char *now = pi_now_iso8601();
 
 	stmt = store_prepare(store,
@@ -56,7 +56,7 @@ GPtrArray *
 store_template_saves(store_t *store, const char *name, guint limit, gboolean with_text,
                      GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "SELECT id, name, sha256, CASE WHEN ?3 THEN text END, saved_by, saved_at"
 	    " FROM template_saves WHERE name = ?1 ORDER BY id DESC LIMIT ?2",
@@ -82,7 +82,7 @@ store_template_saves(store_t *store, const char *name, guint limit, gboolean wit
 store_template_save_t *
 store_template_save_get(store_t *store, gint64 id, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store, "SELECT id, name, sha256, text, saved_by, saved_at FROM template_saves WHERE id = ?1",
 	    error);
 	int rc;

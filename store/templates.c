@@ -44,7 +44,7 @@ gboolean
 store_template_version_use(store_t *store, const char *kind, const char *language, const char *hash,
                            const char *text, const char *partials, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autofree char *now = pi_now_iso8601();
 
 	g_return_val_if_fail(kind != NULL && language != NULL && hash != NULL && text != NULL,
@@ -86,7 +86,7 @@ store_template_version_t *
 store_template_version_get(store_t *store, const char *kind, const char *language, const char *hash,
                            GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autoptr(store_template_version_t) found = NULL;
 	g_autofree char *prefix = NULL;
 	int rc;
@@ -131,7 +131,7 @@ store_template_version_get(store_t *store, const char *kind, const char *languag
 GPtrArray *
 store_template_versions(store_t *store, const char *kind, const char *language, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "SELECT " VERSION_COLUMNS " FROM template_versions WHERE kind = ?1"
 	    " AND (?2 IS NULL OR language = ?2) ORDER BY first_used_at DESC, rowid DESC",

@@ -69,7 +69,7 @@ ticket_from_row(sqlite3_stmt *stmt)
 static char *
 next_ref(store_t *store, int year, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "INSERT INTO ticket_counters (year, last) VALUES (?, 1)"
 	    " ON CONFLICT (year) DO UPDATE SET last = last + 1 RETURNING last",
@@ -95,7 +95,7 @@ next_ref(store_t *store, int year, GError **error)
 gboolean
 store_ticket_open(store_t *store, store_ticket_t *t, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autofree char *types = store_strv_to_json((const char *const *)t->request_types);
 	g_autofree char *now = pi_now_iso8601();
 	g_autoptr(GDateTime) created = NULL;
@@ -144,7 +144,7 @@ store_ticket_open(store_t *store, store_ticket_t *t, GError **error)
 static store_ticket_t *
 get_one(store_t *store, const char *sql, const char *key, gint64 id, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, sql, error);
+	g_autoptr(store_stmt_t) stmt = store_prepare(store, sql, error);
 	int rc;
 
 	if (stmt == NULL)
@@ -184,7 +184,7 @@ store_ticket_get_by_id(store_t *store, gint64 id, GError **error)
 GPtrArray *
 store_ticket_list(store_t *store, const char *state, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "SELECT " TICKET_COLUMNS " FROM tickets WHERE ?1 IS NULL OR state = ?1 ORDER BY id",
 	    error);
@@ -207,7 +207,7 @@ gboolean
 store_ticket_event(store_t *store, gint64 ticket_id, const char *actor, const char *kind,
                    const char *detail, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store, "INSERT INTO ticket_events (ticket_id, at, actor, kind, detail) VALUES (?, ?, ?, ?, ?)",
 	    error);
 	g_autofree char *now = pi_now_iso8601();
@@ -226,7 +226,7 @@ gboolean
 store_ticket_set_state(store_t *store, gint64 ticket_id, const char *state, const char *actor,
                        const char *detail, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store, "UPDATE tickets SET state = ?, updated_at = ? WHERE id = ? AND state != ?1",
 	    error);
 	g_autofree char *now = pi_now_iso8601();
@@ -257,7 +257,7 @@ fail:
 gboolean
 store_ticket_save_clock(store_t *store, gint64 id, const store_ticket_t *t, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "UPDATE tickets SET received_at = ?2, due_at = ?3, legal_due_at = ?4, paused_since = ?5,"
 	    " paused_seconds = ?6, extended_until = ?7, updated_at = ?8 WHERE id = ?1",
@@ -283,7 +283,7 @@ store_ticket_set_field(store_t *store, gint64 id, const char *field, const char 
 {
 	static const char *const fields[] = {"disclosure_method", "stop_ground", "document_type",
 	                                     "fee_status", "attention", NULL};
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autofree char *sql = NULL;
 	g_autofree char *now = pi_now_iso8601();
 
@@ -302,7 +302,7 @@ store_ticket_set_field(store_t *store, gint64 id, const char *field, const char 
 gboolean
 store_ticket_set_types(store_t *store, gint64 id, const char *const *types, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store, "UPDATE tickets SET request_types = ?2, updated_at = ?3 WHERE id = ?1", error);
 	g_autofree char *json = store_strv_to_json(types);
 	g_autofree char *now = pi_now_iso8601();
@@ -318,7 +318,7 @@ store_ticket_set_types(store_t *store, gint64 id, const char *const *types, GErr
 GPtrArray *
 store_ticket_list_due(store_t *store, const char *before, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "SELECT " TICKET_COLUMNS " FROM tickets WHERE due_at IS NOT NULL AND due_at <= ?1"
 	    " AND paused_since IS NULL AND state NOT IN ('answered', 'closed', 'rejected')"
@@ -343,7 +343,7 @@ gboolean
 store_ticket_thread(store_t *store, gint64 id, char **in_reply_to_out, char ***references_out,
                     GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "SELECT message_id, refs FROM messages WHERE ticket_id = ? AND direction = 'in'"
 	    " AND message_id IS NOT NULL ORDER BY id DESC LIMIT 1",
@@ -378,7 +378,7 @@ store_ticket_thread(store_t *store, gint64 id, char **in_reply_to_out, char ***r
 gint64
 store_ticket_id_documents(store_t *store, gint64 id)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store, "SELECT count(*) FROM attachments WHERE ticket_id = ? AND kind = 'id_document'",
 	    NULL);
 
@@ -391,7 +391,7 @@ store_ticket_id_documents(store_t *store, gint64 id)
 gint64
 store_auto_replies_since(store_t *store, const char *address, const char *since, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "SELECT count(*) FROM drafts WHERE to_address = ?1 COLLATE NOCASE AND created_at >= ?2"
 	    " AND auto_submitted = 1 AND kind IN ('ack', 'id_missing')",
@@ -509,7 +509,7 @@ store_ticket_to_json(store_t *store, const store_ticket_t *t, gboolean full, GEr
 	json_builder_set_member_name(b, "id_documents");
 	json_builder_add_int_value(b, id_documents);
 	for (gsize i = 0; full && i < G_N_ELEMENTS(parts); i++) {
-		g_autoptr(sqlite3_stmt) stmt = store_prepare(store, parts[i].sql, error);
+		g_autoptr(store_stmt_t) stmt = store_prepare(store, parts[i].sql, error);
 		if (stmt == NULL)
 			return NULL;
 		sqlite3_bind_int64(stmt, 1, t->id);
@@ -523,7 +523,7 @@ store_ticket_to_json(store_t *store, const store_ticket_t *t, gboolean full, GEr
 gboolean
 store_digest_sent(store_t *store, const char *day, gboolean *sent_out, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, "SELECT 1 FROM digests WHERE day = ?", error);
+	g_autoptr(store_stmt_t) stmt = store_prepare(store, "SELECT 1 FROM digests WHERE day = ?", error);
 	int rc;
 
 	if (stmt == NULL)
@@ -541,7 +541,7 @@ store_digest_sent(store_t *store, const char *day, gboolean *sent_out, GError **
 gboolean
 store_digest_mark(store_t *store, const char *day, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store, "INSERT OR REPLACE INTO digests (day, sent_at) VALUES (?, ?)", error);
 	g_autofree char *now = pi_now_iso8601();
 

@@ -115,7 +115,7 @@ gboolean
 store_user_add(store_t *store, const char *name, const char *role, const char *password,
                const char *actor, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autofree char *hash = NULL;
 	g_autofree char *now = pi_now_iso8601();
 	g_autofree char *detail = NULL;
@@ -162,7 +162,7 @@ store_user_add(store_t *store, const char *name, const char *role, const char *p
 store_user_t *
 store_user_get(store_t *store, const char *name, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
+	g_autoptr(store_stmt_t) stmt =
 	    store_prepare(store, "SELECT " USER_COLUMNS " FROM users WHERE name = ?1", error);
 	int rc;
 
@@ -183,7 +183,7 @@ store_user_get(store_t *store, const char *name, GError **error)
 GPtrArray *
 store_user_list(store_t *store, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
+	g_autoptr(store_stmt_t) stmt =
 	    store_prepare(store, "SELECT " USER_COLUMNS " FROM users ORDER BY name", error);
 	g_autoptr(GPtrArray) users = g_ptr_array_new_with_free_func((GDestroyNotify)store_user_free);
 	int rc;
@@ -204,7 +204,7 @@ store_user_list(store_t *store, GError **error)
 static gboolean
 exec_for_user(store_t *store, const char *sql, gint64 user_id, const char *now, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(store, sql, error);
+	g_autoptr(store_stmt_t) stmt = store_prepare(store, sql, error);
 
 	if (stmt == NULL)
 		return FALSE;
@@ -245,7 +245,7 @@ store_user_set_password(store_t *store, const char *name, const char *password, 
                         GError **error)
 {
 	g_autoptr(store_user_t) user = NULL;
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autofree char *hash = NULL;
 	g_autofree char *now = pi_now_iso8601();
 	g_autofree char *detail = NULL;
@@ -300,7 +300,7 @@ gboolean
 store_user_authenticate(store_t *store, const char *name, const char *password,
                         store_user_t **user_out, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autoptr(store_user_t) user = NULL;
 	g_autofree char *hash = NULL;
 	gboolean ok;
@@ -345,7 +345,7 @@ gboolean
 store_session_create(store_t *store, const char *id_hash, gint64 user_id, const char *address,
                      GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autofree char *now = pi_now_iso8601();
 
 	if (!store_begin(store, error))
@@ -370,7 +370,7 @@ store_session_create(store_t *store, const char *id_hash, gint64 user_id, const 
 store_session_t *
 store_session_get(store_t *store, const char *id_hash, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "SELECT s.id_hash, s.user_id, u.name, u.role, s.created_at, s.last_seen_at, s.address,"
 	    " u.disabled_at IS NOT NULL FROM web_sessions s JOIN users u ON u.id = s.user_id"
@@ -406,7 +406,7 @@ store_session_touch(store_t *store, const store_session_t *session, GError **err
 {
 	g_autoptr(GDateTime) now = pi_now();
 	g_autoptr(GDateTime) seen = g_date_time_new_from_iso8601(session->last_seen_at, NULL);
-	g_autoptr(sqlite3_stmt) stmt = NULL;
+	g_autoptr(store_stmt_t) stmt = NULL;
 	g_autofree char *now_text = NULL;
 
 	/* One write a minute is enough for an idle timeout counted in minutes. */
@@ -425,7 +425,7 @@ store_session_touch(store_t *store, const store_session_t *session, GError **err
 gboolean
 store_session_delete(store_t *store, const char *id_hash, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
+	g_autoptr(store_stmt_t) stmt =
 	    store_prepare(store, "DELETE FROM web_sessions WHERE id_hash = ?1", error);
 
 	if (stmt == NULL)
@@ -438,7 +438,7 @@ gboolean
 store_session_expire(store_t *store, const char *idle_before, const char *created_before,
                      GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store, "DELETE FROM web_sessions WHERE last_seen_at < ?1 OR created_at < ?2", error);
 
 	if (stmt == NULL)
@@ -457,8 +457,8 @@ store_login_failure_add(store_t *store, const char *user, const char *address, G
 	g_autoptr(GDateTime) day_ago = g_date_time_add_days(now, -1);
 	g_autofree char *now_text = pi_iso8601(now);
 	g_autofree char *old = pi_iso8601(day_ago);
-	g_autoptr(sqlite3_stmt) insert = NULL;
-	g_autoptr(sqlite3_stmt) prune = NULL;
+	g_autoptr(store_stmt_t) insert = NULL;
+	g_autoptr(store_stmt_t) prune = NULL;
 
 	if (!store_begin(store, error))
 		return FALSE;
@@ -487,7 +487,7 @@ gint64
 store_login_failures_since(store_t *store, const char *user, const char *address,
                            const char *since, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store,
 	    "SELECT count(*) FROM login_failures WHERE at >= ?1"
 	    " AND (?2 IS NULL OR user_name = ?2) AND (?3 IS NULL OR address = ?3)",

@@ -2,18 +2,30 @@
  * documents and raw messages), with libsodium's secretstream
  * (XChaCha20-Poly1305), streamed in chunks so no file is ever whole in memory.
  *
- * A kept file is:
+ * A kept file is encrypted as it is written (spool.c streams every byte
+ * through a vault_writer_t), so its plaintext never touches the disk:
  *
- *   "PIVAULT1"             8 bytes, format and version
+ *   "PIVAULT2"             8 bytes, format and version
  *   key id                 8 bytes, BLAKE2b of the key (names the key, reveals nothing)
  *   secretstream header   24 bytes
- *   chunks                 each 64 KiB of plaintext + 17 bytes; the last one
- *                          (possibly empty) carries the FINAL tag
+ *   binding               32 bytes, keyed BLAKE2b-256 of the 40 bytes before it
+ *                          and the plaintext's raw SHA-256 (the file's name);
+ *                          its key is BLAKE2b-256("privacy-inbox spool binding")
+ *                          keyed with the spool key.  Written last, in place,
+ *                          once the SHA-256 is known.
+ *   chunks                 each 64 KiB of plaintext + 17 bytes, authenticated
+ *                          with the first 16 bytes; the last one (possibly
+ *                          empty) carries the FINAL tag
  *
- * Every chunk is authenticated together with the first 16 bytes and the
- * file's SHA-256 (its name), so a damaged, truncated, extended, or renamed
- * file fails to decrypt instead of yielding wrong bytes.  The plaintext's
- * SHA-256 is checked again at the end of a full read.
+ * The binding is checked when the file is opened, so a renamed or swapped
+ * file is refused before any byte is read; the secretstream ties every chunk
+ * to the header (a chunk from another file fails), and the FINAL tag makes a
+ * truncated or extended file fail.  The plaintext's SHA-256 is checked again
+ * at the end of a full read.
+ *
+ * Files written before streaming ("PIVAULT1") are still read: the same
+ * layout without the binding, every chunk authenticated together with the
+ * first 16 bytes and the raw SHA-256 of the name.
  *
  * The key is 32 random bytes kept as 64 hexadecimal digits in the key file
  * ([store] key_file, default spool.key beside the database), mode 0600,
@@ -120,8 +132,9 @@ store_vault_key_id(store_t *store)
 	return vault_key_id_hex(store->key_id);
 }
 
-/* The associated data of every chunk: magic, key id and the raw SHA-256
- * named by SHA256_HEX.  FALSE when SHA256_HEX is not 64 hex digits. */
+/* Magic, key id and the raw SHA-256 named by SHA256_HEX: the associated
+ * data of a version 1 chunk (the reader puts the file's own first 16 bytes
+ * in front).  FALSE when SHA256_HEX is not 64 hex digits. */
 static gboolean
 make_ad(const unsigned char id[STORE_VAULT_KEY_ID_LEN], const char *sha256_hex,
         unsigned char ad_out[VAULT_AD_LEN])
@@ -140,70 +153,189 @@ make_ad(const unsigned char id[STORE_VAULT_KEY_ID_LEN], const char *sha256_hex,
 /* ---- encrypting ------------------------------------------------------ */
 
 gboolean
+vault_has_magic(const unsigned char *head)
+{
+	return memcmp(head, VAULT_MAGIC, VAULT_MAGIC_LEN) == 0 ||
+	       memcmp(head, VAULT_MAGIC_V1, VAULT_MAGIC_LEN) == 0;
+}
+
+/* The binding of a version 2 header HEAD (its first VAULT_HEADER_LEN_V1
+ * bytes) to the raw SHA-256 SHA256. */
+static void
+binding_of(const unsigned char *key, const unsigned char *head, const unsigned char *sha256,
+           unsigned char out[VAULT_BINDING_LEN])
+{
+	static const char label[] = "privacy-inbox spool binding";
+	unsigned char binding_key[crypto_generichash_KEYBYTES];
+	crypto_generichash_state state;
+
+	crypto_generichash(binding_key, sizeof(binding_key), (const unsigned char *)label,
+	                   sizeof(label) - 1, key, KEY_BYTES);
+	crypto_generichash_init(&state, binding_key, sizeof(binding_key), VAULT_BINDING_LEN);
+	crypto_generichash_update(&state, head, VAULT_HEADER_LEN_V1);
+	crypto_generichash_update(&state, sha256, 32);
+	crypto_generichash_final(&state, out, VAULT_BINDING_LEN);
+	sodium_memzero(binding_key, sizeof(binding_key));
+	sodium_memzero(&state, sizeof(state));
+}
+
+struct vault_writer {
+	int fd;     /* borrowed */
+	char *name; /* for messages */
+	const unsigned char *key; /* the store's, borrowed */
+	unsigned char head[VAULT_HEADER_LEN];
+	crypto_secretstream_xchacha20poly1305_state state;
+	unsigned char *plain;  /* the chunk being filled; pushed when the next byte comes */
+	gsize plain_len;
+	gsize capacity;        /* of plain (grows up to VAULT_CHUNK: small files stay small) */
+	unsigned char *cipher; /* capacity + VAULT_ABYTES */
+	gboolean finished;
+};
+
+void
+vault_writer_free(vault_writer_t *w)
+{
+	if (w == NULL)
+		return;
+	sodium_memzero(&w->state, sizeof(w->state));
+	if (w->plain != NULL) {
+		sodium_memzero(w->plain, w->capacity);
+		g_free(w->plain);
+	}
+	g_free(w->cipher);
+	g_free(w->name);
+	g_free(w);
+}
+
+vault_writer_t *
+vault_writer_new(store_t *store, int out_fd, const char *name, GError **error)
+{
+	g_autoptr(vault_writer_t) w = g_new0(vault_writer_t, 1);
+
+	w->fd = out_fd;
+	w->name = g_strdup(name);
+	w->key = store->key;
+	memcpy(w->head, VAULT_MAGIC, VAULT_MAGIC_LEN);
+	memcpy(w->head + VAULT_MAGIC_LEN, store->key_id, STORE_VAULT_KEY_ID_LEN);
+	crypto_secretstream_xchacha20poly1305_init_push(&w->state, w->head + VAULT_PREFIX_LEN,
+	                                                store->key);
+	/* The binding (zeros for now) is written by vault_writer_finish(). */
+	if (!vault_write_full(out_fd, w->head, sizeof(w->head))) {
+		vault_io_error(error, "cannot write", name);
+		return NULL;
+	}
+	return g_steal_pointer(&w);
+}
+
+/* Room for NEED bytes in the chunk buffer (at most VAULT_CHUNK); the old
+ * buffer is wiped, never left in the heap with plaintext in it. */
+static void
+grow(vault_writer_t *w, gsize need)
+{
+	gsize capacity = MAX(w->capacity, 4096);
+	unsigned char *plain;
+
+	if (need <= w->capacity)
+		return;
+	while (capacity < need)
+		capacity *= 2;
+	capacity = MIN(capacity, VAULT_CHUNK);
+	plain = g_malloc(capacity);
+	if (w->plain != NULL) {
+		memcpy(plain, w->plain, w->plain_len);
+		sodium_memzero(w->plain, w->capacity);
+		g_free(w->plain);
+	}
+	w->plain = plain;
+	w->capacity = capacity;
+	g_free(w->cipher);
+	w->cipher = g_malloc(capacity + VAULT_ABYTES);
+}
+
+static gboolean
+push(vault_writer_t *w, gboolean final, GError **error)
+{
+	unsigned long long clen = 0;
+
+	grow(w, 1); /* an empty file still has its (empty) final chunk */
+
+	crypto_secretstream_xchacha20poly1305_push(
+	    &w->state, w->cipher, &clen, w->plain, (unsigned long long)w->plain_len, w->head,
+	    VAULT_PREFIX_LEN, final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+	w->plain_len = 0;
+	if (!vault_write_full(w->fd, w->cipher, (gsize)clen))
+		return vault_io_error(error, "cannot write", w->name);
+	return TRUE;
+}
+
+gboolean
+vault_writer_write(vault_writer_t *w, const void *data, gsize len, GError **error)
+{
+	const unsigned char *p = data;
+
+	g_return_val_if_fail(!w->finished, FALSE);
+	while (len > 0) {
+		gsize n;
+
+		/* A full chunk is pushed only when more bytes follow: the last
+		 * one must carry the FINAL tag. */
+		if (w->plain_len == VAULT_CHUNK && !push(w, FALSE, error))
+			return FALSE;
+		n = MIN(len, VAULT_CHUNK - w->plain_len);
+		grow(w, w->plain_len + n);
+		memcpy(w->plain + w->plain_len, p, n);
+		w->plain_len += n;
+		p += n;
+		len -= n;
+	}
+	return TRUE;
+}
+
+gboolean
+vault_writer_finish(vault_writer_t *w, const char *sha256_hex, GError **error)
+{
+	unsigned char ad[VAULT_AD_LEN];
+	unsigned char binding[VAULT_BINDING_LEN];
+
+	g_return_val_if_fail(!w->finished, FALSE);
+	if (!make_ad(w->head + VAULT_MAGIC_LEN, sha256_hex, ad)) {
+		g_set_error(error, STORE_ERROR, PI_ERROR_FATAL, "spool: %s: \"%s\" is not a SHA-256",
+		            w->name, sha256_hex ? sha256_hex : "");
+		return FALSE;
+	}
+	if (!push(w, TRUE, error))
+		return FALSE;
+	w->finished = TRUE;
+	binding_of(w->key, w->head, ad + VAULT_PREFIX_LEN, binding);
+	if (pwrite(w->fd, binding, sizeof(binding), VAULT_HEADER_LEN_V1) != (ssize_t)sizeof(binding))
+		return vault_io_error(error, "cannot write", w->name);
+	return TRUE;
+}
+
+gboolean
 store_vault_encrypt_fd(store_t *store, int in_fd, const char *sha256_hex, int out_fd,
                        const char *name, GError **error)
 {
-	crypto_secretstream_xchacha20poly1305_state state;
-	unsigned char head[VAULT_HEADER_LEN];
-	unsigned char ad[VAULT_AD_LEN];
-	unsigned char *a = g_malloc(VAULT_CHUNK);
-	unsigned char *b = g_malloc(VAULT_CHUNK);
-	unsigned char *cipher = g_malloc(VAULT_CHUNK + VAULT_ABYTES);
+	g_autoptr(vault_writer_t) w = vault_writer_new(store, out_fd, name, error);
+	unsigned char *buffer;
 	gboolean ok = FALSE;
-	gssize alen, blen;
+	gssize n;
 
-	if (!make_ad(store->key_id, sha256_hex, ad)) {
-		g_set_error(error, STORE_ERROR, PI_ERROR_FATAL,
-		            "spool: %s: \"%s\" is not a SHA-256", name,
-		            sha256_hex ? sha256_hex : "");
-		goto out;
+	if (w == NULL)
+		return FALSE;
+	buffer = g_malloc(VAULT_CHUNK);
+	while ((n = vault_read_full(in_fd, buffer, VAULT_CHUNK)) > 0) {
+		if (!vault_writer_write(w, buffer, (gsize)n, error))
+			goto out;
 	}
-	memcpy(head, ad, VAULT_PREFIX_LEN);
-	crypto_secretstream_xchacha20poly1305_init_push(&state, head + VAULT_PREFIX_LEN,
-	                                                store->key);
-	if (!vault_write_full(out_fd, head, sizeof(head))) {
-		vault_io_error(error, "cannot write", name);
-		goto out;
-	}
-	if ((alen = vault_read_full(in_fd, a, VAULT_CHUNK)) < 0) {
+	if (n < 0) {
 		vault_io_error(error, "cannot read", name);
 		goto out;
 	}
-	for (;;) {
-		unsigned long long clen = 0;
-		gboolean final;
-
-		/* Read ahead: the chunk before the end carries the FINAL tag. */
-		blen = alen == VAULT_CHUNK ? vault_read_full(in_fd, b, VAULT_CHUNK) : 0;
-		if (blen < 0) {
-			vault_io_error(error, "cannot read", name);
-			goto out;
-		}
-		final = blen == 0;
-		crypto_secretstream_xchacha20poly1305_push(
-		    &state, cipher, &clen, a, (unsigned long long)alen, ad, sizeof(ad),
-		    final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
-		if (!vault_write_full(out_fd, cipher, (gsize)clen)) {
-			vault_io_error(error, "cannot write", name);
-			goto out;
-		}
-		if (final)
-			break;
-		{
-			unsigned char *t = a;
-			a = b;
-			b = t;
-		}
-		alen = blen;
-	}
-	ok = TRUE;
+	ok = vault_writer_finish(w, sha256_hex, error);
 out:
-	sodium_memzero(&state, sizeof(state));
-	sodium_memzero(a, VAULT_CHUNK);
-	sodium_memzero(b, VAULT_CHUNK);
-	g_free(a);
-	g_free(b);
-	g_free(cipher);
+	sodium_memzero(buffer, VAULT_CHUNK);
+	g_free(buffer);
 	return ok;
 }
 
@@ -215,7 +347,9 @@ typedef struct {
 	char *name;         /* spool-relative, for messages */
 	unsigned char *key; /* sodium_malloc'd copy */
 	unsigned char key_id[STORE_VAULT_KEY_ID_LEN];
-	unsigned char ad[VAULT_AD_LEN];
+	unsigned char ad[VAULT_AD_LEN]; /* the file's first 16 bytes, then the raw SHA-256 */
+	gsize ad_len;                   /* 16 (version 2) or VAULT_AD_LEN (version 1) */
+	gsize header_len;               /* VAULT_HEADER_LEN or VAULT_HEADER_LEN_V1 */
 	char *sha256;
 	crypto_secretstream_xchacha20poly1305_state state;
 	unsigned char *cipher;
@@ -269,19 +403,21 @@ static gboolean
 reader_start(vault_reader_t *r, GError **error)
 {
 	unsigned char head[VAULT_HEADER_LEN];
+	gboolean v1;
 	gssize n;
 
 	if (lseek(r->fd, 0, SEEK_SET) != 0)
 		return vault_io_error(error, "cannot seek in", r->name);
-	n = vault_read_full(r->fd, head, sizeof(head));
+	n = vault_read_full(r->fd, head, VAULT_HEADER_LEN_V1);
 	if (n < 0)
 		return vault_io_error(error, "cannot read", r->name);
-	if ((gsize)n < VAULT_MAGIC_LEN || memcmp(head, VAULT_MAGIC, VAULT_MAGIC_LEN) != 0) {
+	if ((gsize)n < VAULT_MAGIC_LEN || !vault_has_magic(head)) {
 		g_set_error(error, STORE_ERROR, PI_ERROR_FATAL,
 		            "spool: %s is not an encrypted spool file", r->name);
 		return FALSE;
 	}
-	if ((gsize)n < sizeof(head))
+	v1 = memcmp(head, VAULT_MAGIC_V1, VAULT_MAGIC_LEN) == 0;
+	if ((gsize)n < VAULT_HEADER_LEN_V1)
 		return damaged(error, r, "shorter than its header");
 	if (memcmp(head + VAULT_MAGIC_LEN, r->key_id, STORE_VAULT_KEY_ID_LEN) != 0) {
 		g_autofree char *theirs = vault_key_id_hex(head + VAULT_MAGIC_LEN);
@@ -292,6 +428,24 @@ reader_start(vault_reader_t *r, GError **error)
 		    "key id %s)",
 		    r->name, theirs, ours);
 		return FALSE;
+	}
+	memcpy(r->ad, head, VAULT_PREFIX_LEN);
+	if (v1) {
+		r->ad_len = VAULT_AD_LEN;
+		r->header_len = VAULT_HEADER_LEN_V1;
+	} else {
+		unsigned char expected[VAULT_BINDING_LEN];
+
+		n = vault_read_full(r->fd, head + VAULT_HEADER_LEN_V1, VAULT_BINDING_LEN);
+		if (n < 0)
+			return vault_io_error(error, "cannot read", r->name);
+		if (n < VAULT_BINDING_LEN)
+			return damaged(error, r, "shorter than its header");
+		binding_of(r->key, head, r->ad + VAULT_PREFIX_LEN, expected);
+		if (sodium_memcmp(expected, head + VAULT_HEADER_LEN_V1, VAULT_BINDING_LEN) != 0)
+			return damaged(error, r, "it does not belong under this name");
+		r->ad_len = VAULT_PREFIX_LEN;
+		r->header_len = VAULT_HEADER_LEN;
 	}
 	if (crypto_secretstream_xchacha20poly1305_init_pull(&r->state, head + VAULT_PREFIX_LEN,
 	                                                    r->key) != 0)
@@ -323,7 +477,7 @@ reader_next(vault_reader_t *r, unsigned char *out, GError **error)
 	}
 	if ((gsize)n < VAULT_ABYTES || crypto_secretstream_xchacha20poly1305_pull(
 	                                   &r->state, out, &mlen, &tag, r->cipher,
-	                                   (unsigned long long)n, r->ad, sizeof(r->ad)) != 0) {
+	                                   (unsigned long long)n, r->ad, r->ad_len) != 0) {
 		damaged(error, r, "authentication failed");
 		return -1;
 	}
@@ -690,7 +844,7 @@ vault_stream_new(const char *spool, const char *relative, const unsigned char *k
 	}
 	/* The plaintext length follows from the file size: every chunk adds
 	 * VAULT_ABYTES, and there is at least one (the final) chunk. */
-	body = (gint64)st.st_size - VAULT_HEADER_LEN;
+	body = (gint64)st.st_size - (gint64)r->header_len;
 	chunks = (body + VAULT_CHUNK + VAULT_ABYTES - 1) / (VAULT_CHUNK + VAULT_ABYTES);
 	if (body < (gint64)VAULT_ABYTES || chunks < 1) {
 		damaged(error, r, "shorter than one chunk");

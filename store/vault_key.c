@@ -25,7 +25,7 @@ is_vault_file(const char *path, unsigned char key_id_out[STORE_VAULT_KEY_ID_LEN]
 		return FALSE;
 	n = vault_read_full(fd, head, sizeof(head));
 	close(fd);
-	if (n != (gssize)sizeof(head) || memcmp(head, VAULT_MAGIC, VAULT_MAGIC_LEN) != 0)
+	if (n != (gssize)sizeof(head) || !vault_has_magic(head))
 		return FALSE;
 	memcpy(key_id_out, head + VAULT_MAGIC_LEN, STORE_VAULT_KEY_ID_LEN);
 	return TRUE;
@@ -182,7 +182,7 @@ read_key(store_t *store, const char *key_file, GError **error)
 gboolean
 store_meta_get(store_t *store, const char *name, char **value_out, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt =
+	g_autoptr(store_stmt_t) stmt =
 	    store_prepare(store, "SELECT value FROM store_meta WHERE name = ?", error);
 	int rc;
 
@@ -203,7 +203,7 @@ store_meta_get(store_t *store, const char *name, char **value_out, GError **erro
 gboolean
 store_meta_set(store_t *store, const char *name, const char *value, GError **error)
 {
-	g_autoptr(sqlite3_stmt) stmt = store_prepare(
+	g_autoptr(store_stmt_t) stmt = store_prepare(
 	    store, "INSERT OR REPLACE INTO store_meta (name, value) VALUES (?, ?)", error);
 
 	if (stmt == NULL)

@@ -6,6 +6,7 @@ Each test gets fresh servers and a fresh store in its own temporary folder;
 the TLS test CA is made once per run and shared (key generation is the slow
 part).  PI_KEEP_TMP=1 keeps the folders for inspection.
 """
+import atexit
 import email
 import email.policy
 import json
@@ -32,26 +33,41 @@ def shared_tls_dir():
     if _shared_tls is None:
         _shared_tls = tempfile.mkdtemp(prefix="pi-tls-")
         os.chmod(_shared_tls, 0o755)
+        atexit.register(shutil.rmtree, _shared_tls, True)
     return _shared_tls
 
 
 def spool_plaintext(path, key_hex):
     """The plaintext of an encrypted spool file, decrypted with libsodium
     through PyNaCl following the format in store/vault.c (not with
-    privacy-inbox's own code): "PIVAULT1", key id, secretstream header, then
-    64 KiB chunks + 17 bytes, each authenticated with the first 16 bytes and
-    the file's name (its plaintext's SHA-256)."""
+    privacy-inbox's own code): "PIVAULT2", key id, secretstream header, the
+    binding (keyed BLAKE2b-256 of the 40 bytes before it and the file's name,
+    its plaintext's SHA-256), then 64 KiB chunks + 17 bytes, each
+    authenticated with the first 16 bytes.  Files of version 1 ("PIVAULT1")
+    have no binding, and every chunk is authenticated with the first 16
+    bytes and the name."""
+    import hashlib
+    import hmac
     import nacl.bindings as sodium
 
     with open(path, "rb") as f:
         data = f.read()
-    if data[:8] != b"PIVAULT1":
+    key = bytes.fromhex(key_hex)
+    name = bytes.fromhex(os.path.basename(path))
+    if data[:8] == b"PIVAULT2":
+        binding_key = hashlib.blake2b(b"privacy-inbox spool binding", digest_size=32,
+                                      key=key).digest()
+        binding = hashlib.blake2b(data[:40] + name, digest_size=32, key=binding_key).digest()
+        if not hmac.compare_digest(binding, data[40:72]):
+            raise ValueError(f"{path} does not belong under its name")
+        ad, pos = data[:16], 72
+    elif data[:8] == b"PIVAULT1":
+        ad, pos = data[:16] + name, 40
+    else:
         raise ValueError(f"{path} is not an encrypted spool file")
-    ad = data[:16] + bytes.fromhex(os.path.basename(path))
     state = sodium.crypto_secretstream_xchacha20poly1305_state()
-    sodium.crypto_secretstream_xchacha20poly1305_init_pull(state, data[16:40],
-                                                          bytes.fromhex(key_hex))
-    out, pos = [], 40
+    sodium.crypto_secretstream_xchacha20poly1305_init_pull(state, data[16:40], key)
+    out = []
     while True:
         piece = data[pos:pos + 65536 + 17]
         pos += len(piece)
@@ -60,7 +76,10 @@ def spool_plaintext(path, key_hex):
         if tag == sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL:
             if pos != len(data):
                 raise ValueError(f"{path}: data after the final chunk")
-            return b"".join(out)
+            plaintext = b"".join(out)
+            if hashlib.sha256(plaintext).digest() != name:
+                raise ValueError(f"{path}: content does not match its name")
+            return plaintext
 
 
 def fixture(path):

@@ -4,6 +4,8 @@
  * leftovers in spool/tmp cleaned up, files from before encryption migrated. */
 #include "store/store.h"
 
+#include <sodium.h>
+
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -134,9 +136,9 @@ test_round_trip(fixture_t *f, gconstpointer data)
 		g_assert_cmpint(g_stat(abs, &st), ==, 0);
 		g_assert_cmpint(st.st_mode & 0777, ==, 0600);
 		g_assert_true(g_file_get_contents(abs, &raw, &raw_len, NULL));
-		g_assert_cmpmem(raw, 8, "PIVAULT1", 8);
-		/* header 40 bytes, then every 64 KiB chunk (and the final one) + 17 */
-		g_assert_cmpuint(raw_len, ==, 40 + sizes[i] + 17 * chunks);
+		g_assert_cmpmem(raw, 8, "PIVAULT2", 8);
+		/* header 72 bytes, then every 64 KiB chunk (and the final one) + 17 */
+		g_assert_cmpuint(raw_len, ==, 72 + sizes[i] + 17 * chunks);
 		if (sizes[i] >= 64)
 			g_assert_null(memmem(raw, raw_len,
 			                     (const char *)g_bytes_get_data(plain, NULL) + 16, 32));
@@ -247,7 +249,7 @@ test_tampering(fixture_t *f, gconstpointer data)
 	/* One flipped bit in the second chunk. */
 	{
 		g_autofree char *bad = g_memdup2(good, len);
-		bad[40 + 65536 + 17 + 100] ^= 0x01;
+		bad[72 + 65536 + 17 + 100] ^= 0x01;
 		g_assert_true(g_file_set_contents(abs, bad, (gssize)len, NULL));
 		expect_damaged(f->store, relative, "authentication failed");
 	}
@@ -265,7 +267,20 @@ test_tampering(fixture_t *f, gconstpointer data)
 	}
 	/* Another file's (valid) bytes under this name: bound to its name. */
 	g_assert_true(g_file_set_contents(abs, other_raw, (gssize)other_len, NULL));
-	expect_damaged(f->store, relative, "authentication failed");
+	expect_damaged(f->store, relative, "does not belong under this name");
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GMimeStream) stream = store_spool_open_stream(f->store, relative, &error);
+		g_assert_null(stream);
+		g_assert_error(error, STORE_ERROR, PI_ERROR_FATAL);
+	}
+	/* The binding itself altered. */
+	{
+		g_autofree char *bad = g_memdup2(good, len);
+		bad[40 + 5] ^= 0x20;
+		g_assert_true(g_file_set_contents(abs, bad, (gssize)len, NULL));
+		expect_damaged(f->store, relative, "does not belong under this name");
+	}
 	/* Not a vault file at all. */
 	g_assert_true(g_file_set_contents(abs, "plain text", -1, NULL));
 	expect_damaged(f->store, relative, "not an encrypted spool file");
@@ -452,11 +467,186 @@ test_files_from_before_encryption(fixture_t *f, gconstpointer data)
 		g_autofree char *raw = NULL;
 		g_autoptr(GBytes) back = NULL;
 		g_assert_true(g_file_get_contents(path, &raw, NULL, NULL));
-		g_assert_true(g_str_has_prefix(raw, "PIVAULT1"));
+		g_assert_true(g_str_has_prefix(raw, "PIVAULT2"));
 		back = decrypt(f->store, relative, &error);
 		g_assert_no_error(error);
 		g_assert_cmpmem(g_bytes_get_data(back, NULL), g_bytes_get_size(back), old,
 		                strlen(old));
+	}
+}
+
+/* A spool file is encrypted as it is written: while a document arrives,
+ * spool/tmp holds one file, and not its plaintext; a readable file (a raw
+ * message for the parser) has its plaintext beside it until kept, when that
+ * file is emptied. */
+static void
+test_encrypted_as_written(fixture_t *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) plain = random_bytes(300000, 31);
+	const char *bytes = g_bytes_get_data(plain, NULL);
+	g_autofree char *tmp = g_build_filename(f->spool, "tmp", NULL);
+	g_autofree char *relative = NULL;
+	guint n_files = 0;
+
+	(void)data;
+	{
+		g_autoptr(spool_file_t) file = store_spool_file_new(f->store, &error);
+		g_autoptr(GDir) d = NULL;
+		const char *name;
+
+		g_assert_no_error(error);
+		g_assert_true(spool_file_write(file, bytes, 200000, &error));
+		d = g_dir_open(tmp, 0, NULL);
+		while ((name = g_dir_read_name(d)) != NULL) {
+			g_autofree char *path = g_build_filename(tmp, name, NULL);
+			g_autofree char *contents = NULL;
+			gsize len = 0;
+
+			n_files++;
+			g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
+			g_assert_cmpmem(contents, 8, "PIVAULT2", 8);
+			g_assert_null(memmem(contents, len, bytes + 1000, 64));
+		}
+		g_assert_cmpuint(n_files, ==, 1);
+	}
+	{
+		g_autoptr(spool_file_t) file = store_spool_file_new_readable(f->store, &error);
+		g_autofree char *contents = NULL;
+		g_autofree char *plain_path = NULL;
+		gsize len = 0;
+
+		g_assert_no_error(error);
+		g_assert_true(spool_file_write(file, bytes, 300000, &error));
+		g_assert_true(spool_file_finish(file, &error));
+		plain_path = g_strdup(spool_file_path(file));
+		g_assert_true(g_file_get_contents(plain_path, &contents, &len, NULL));
+		g_assert_cmpmem(contents, len, bytes, 300000);
+		relative = spool_file_keep(file, "messages", &error);
+		g_assert_no_error(error);
+		/* Emptied at once (and kept for the next message). */
+		g_clear_pointer(&contents, g_free);
+		g_assert_true(!g_file_get_contents(plain_path, &contents, &len, NULL) || len == 0);
+	}
+	{
+		g_autoptr(GBytes) back = decrypt(f->store, relative, &error);
+		g_autoptr(GDir) d = g_dir_open(tmp, 0, NULL);
+		const char *name;
+
+		g_assert_no_error(error);
+		g_assert_true(g_bytes_equal(back, plain));
+		/* What is left in spool/tmp is empty. */
+		while ((name = g_dir_read_name(d)) != NULL) {
+			g_autofree char *path = g_build_filename(tmp, name, NULL);
+			struct stat st;
+
+			g_assert_cmpint(g_stat(path, &st), ==, 0);
+			g_assert_cmpint(st.st_size, ==, 0);
+		}
+	}
+}
+
+/* Files written before encryption was streamed ("PIVAULT1": every chunk
+ * authenticated with the name) are still read. */
+static void
+test_version_1_files(fixture_t *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) plain = random_bytes(140000, 41);
+	g_autofree char *sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, plain);
+	g_autofree char *relative = g_strdup_printf("documents/%.2s/%s", sha, sha);
+	g_autofree char *abs = store_spool_path(f->store, relative);
+	g_autofree char *dir = g_path_get_dirname(abs);
+	g_autofree char *key_hex = NULL;
+	g_autofree char *id = store_vault_key_id(f->store);
+	unsigned char key[32], ad[48];
+	crypto_secretstream_xchacha20poly1305_state state;
+	GByteArray *out = g_byte_array_new();
+	const guint8 *p = g_bytes_get_data(plain, NULL);
+	gsize left = g_bytes_get_size(plain);
+	size_t bin_len = 0;
+
+	(void)data;
+	g_assert_true(g_file_get_contents(f->key, &key_hex, NULL, NULL));
+	g_assert_cmpint(sodium_hex2bin(key, 32, key_hex, 64, NULL, &bin_len, NULL), ==, 0);
+	memcpy(ad, "PIVAULT1", 8);
+	g_assert_cmpint(sodium_hex2bin(ad + 8, 8, id, 16, NULL, &bin_len, NULL), ==, 0);
+	g_assert_cmpint(sodium_hex2bin(ad + 16, 32, sha, 64, NULL, &bin_len, NULL), ==, 0);
+	g_byte_array_append(out, ad, 16);
+	g_byte_array_set_size(out, 40);
+	crypto_secretstream_xchacha20poly1305_init_push(&state, out->data + 16, key);
+	do {
+		gsize n = MIN(left, 65536);
+		guint at = out->len;
+		unsigned long long clen = 0;
+
+		g_byte_array_set_size(out, at + (guint)n + 17);
+		crypto_secretstream_xchacha20poly1305_push(
+		    &state, out->data + at, &clen, p, n, ad, sizeof(ad),
+		    n == left ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+		p += n;
+		left -= n;
+		if (n < 65536)
+			break;
+	} while (TRUE);
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(abs, (const char *)out->data, out->len, NULL));
+	g_byte_array_unref(out);
+	{
+		g_autoptr(GBytes) back = decrypt(f->store, relative, &error);
+		g_autoptr(GMimeStream) stream = store_spool_open_stream(f->store, relative, &error);
+		g_autoptr(GBytes) streamed = NULL;
+
+		g_assert_no_error(error);
+		g_assert_true(g_bytes_equal(back, plain));
+		g_assert_cmpint(g_mime_stream_length(stream), ==, 140000);
+		streamed = read_stream(stream);
+		g_assert_true(g_bytes_equal(streamed, plain));
+	}
+}
+
+/* Files prepared ahead (by the fetcher's thread) are the ones the next
+ * spool files use; what is left goes with the store. */
+static void
+test_prepared_files(fixture_t *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *tmp = g_build_filename(f->spool, "tmp", NULL);
+	g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GBytes) plain = random_bytes(70000, 51);
+	g_autofree char *relative = NULL;
+
+	(void)data;
+	store_spool_prepare(f->store, 2);
+	{
+		g_autoptr(GDir) d = g_dir_open(tmp, 0, NULL);
+		const char *name;
+		while ((name = g_dir_read_name(d)) != NULL)
+			g_ptr_array_add(names, g_build_filename(tmp, name, NULL));
+	}
+	g_assert_cmpuint(names->len, ==, 2);
+	{
+		g_autoptr(spool_file_t) file = store_spool_file_new(f->store, &error);
+		gboolean prepared = FALSE;
+
+		g_assert_no_error(error);
+		for (guint i = 0; i < names->len; i++)
+			prepared |= strcmp(g_ptr_array_index(names, i), spool_file_path(file)) == 0;
+		g_assert_true(prepared);
+		g_assert_true(spool_file_write(file, g_bytes_get_data(plain, NULL), 70000, &error));
+		g_assert_true(spool_file_finish(file, &error));
+		relative = spool_file_keep(file, "documents", &error);
+		g_assert_no_error(error);
+	}
+	{
+		g_autoptr(GBytes) back = decrypt(f->store, relative, &error);
+		g_assert_no_error(error);
+		g_assert_true(g_bytes_equal(back, plain));
+	}
+	store_free(g_steal_pointer(&f->store));
+	{
+		g_autoptr(GDir) d = g_dir_open(tmp, 0, NULL);
+		g_assert_null(g_dir_read_name(d));
 	}
 }
 
@@ -470,6 +660,9 @@ main(int argc, char **argv)
 	ADD("/vault/same-content-once", test_same_content_once);
 	ADD("/vault/parser-reads-the-stream", test_parser_reads_the_stream);
 	ADD("/vault/tampering", test_tampering);
+	ADD("/vault/encrypted-as-written", test_encrypted_as_written);
+	ADD("/vault/version-1-files", test_version_1_files);
+	ADD("/vault/prepared-files", test_prepared_files);
 	ADD("/vault/key-file", test_key_file);
 	ADD("/vault/key-elsewhere-and-fresh", test_key_elsewhere_and_fresh);
 	ADD("/vault/stale-tmp-files", test_stale_tmp_files);
