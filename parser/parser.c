@@ -1023,43 +1023,6 @@ dsn_address(const char *value)
 	}
 }
 
-/* The Message-ID in the header block TEXT (a text/rfc822-headers part):
- * the first "Message-ID:" field, unfolded, without <>; NULL when none. */
-static char *
-headers_message_id(const char *text)
-{
-	const char *line = text;
-
-	while (line != NULL && *line != '\0' && *line != '\n' && *line != '\r') {
-		const char *end = strchr(line, '\n');
-		if (g_ascii_strncasecmp(line, "message-id:", 11) == 0) {
-			GString *value = g_string_new(NULL);
-			const char *v = line + 11;
-			const char *lt, *gt;
-			char *id = NULL;
-
-			/* the value with its continuation lines */
-			for (;;) {
-				const char *e = strchr(v, '\n');
-				g_string_append_len(value, v, e ? e - v : (gssize)strlen(v));
-				if (e == NULL || (e[1] != ' ' && e[1] != '\t'))
-					break;
-				v = e + 1;
-			}
-			lt = strchr(value->str, '<');
-			gt = lt ? strchr(lt, '>') : NULL;
-			if (lt != NULL && gt != NULL && gt - lt > 1 && gt - lt < 512)
-				id = g_strndup(lt + 1, gt - lt - 1);
-			g_string_free(value, TRUE);
-			if (id != NULL && !g_utf8_validate(id, -1, NULL))
-				g_clear_pointer(&id, g_free);
-			return id;
-		}
-		line = end ? end + 1 : NULL;
-	}
-	return NULL;
-}
-
 /* Which mail bounced: the Message-ID of the returned message (a
  * message/rfc822 part) or of its header block (text/rfc822-headers). */
 static char *
@@ -1081,20 +1044,22 @@ returned_message_id(GArray *leaves)
 		}
 		type = g_mime_object_get_content_type(leaf->object);
 		if (type != NULL && g_mime_content_type_is_type(type, "text", "rfc822-headers")) {
-			g_autoptr(GByteArray) bytes = g_byte_array_new();
-			g_autoptr(GMimeStream) mem = g_mime_stream_mem_new_with_byte_array(bytes);
-			g_autoptr(GMimeStream) digest = NULL;
-			g_autofree char *text = NULL;
+			/* a header block: GMime reads it as a message without a body */
+			g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
+			g_autoptr(GMimeStream) digest = parser_digest_stream_new(mem, 64 * 1024);
+			g_autoptr(GMimeParser) parser = NULL;
+			g_autoptr(GMimeMessage) returned = NULL;
 			guint invalid = 0;
-			char *id;
+			const char *id;
 
-			g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
-			digest = parser_digest_stream_new(mem, 64 * 1024);
 			parser_decode_content(leaf->object, digest, &invalid);
-			text = g_strndup((const char *)bytes->data, bytes->len);
-			id = headers_message_id(text);
-			if (id != NULL)
-				return id;
+			g_mime_stream_write_string(mem, "\n");
+			g_mime_stream_seek(mem, 0, GMIME_STREAM_SEEK_SET);
+			parser = g_mime_parser_new_with_stream(mem);
+			returned = g_mime_parser_construct_message(parser, NULL);
+			id = returned ? g_mime_message_get_message_id(returned) : NULL;
+			if (id != NULL && *id != '\0' && g_utf8_validate(id, -1, NULL))
+				return g_strdup(id);
 		}
 	}
 	return NULL;
