@@ -25,11 +25,15 @@ struct pipeline {
 	char *templates_rejected;   /* fingerprint of the broken catalogue last reported */
 };
 
-/* Finished messages waiting for the router (files in spool/tmp, a few bytes
- * of memory each): enough to ride out a slow message on either side. */
+/* Messages between the fetching and the router thread (files in spool/tmp;
+ * once parsed, the request in memory): enough to ride out a slow message
+ * on any side. */
 #define WORKER_QUEUE 8
-/* Empty spool files kept ready for the router (store_spool_prepare()). */
-#define SPARE_FILES 4
+/* and the memory their requests may hold (the text of a message is capped
+ * at 4 MiB by the parser; one message always gets in) */
+#define WORKER_QUEUE_BYTES (4u << 20)
+/* Empty spool files kept ready (store_spool_prepare()). */
+#define SPARE_FILES 16
 
 static GHashTable *fault_hits;
 
@@ -145,22 +149,19 @@ count(pipeline_stats_t *stats, route_outcome_t outcome)
 	}
 }
 
+/* After router_route() or router_route_parsed(): counted, reported, and
+ * the fault point after the commit. */
 static gboolean
-route(pipeline_t *p, spool_file_t *raw, const router_origin_t *origin, pipeline_stats_t *stats,
-      GError **error)
+routed(pipeline_t *p, const router_origin_t *origin, router_result_t *result,
+       pipeline_stats_t *stats, GError **error)
 {
-	router_result_t result = {0};
-
-	pipeline_fault_point("before-commit");
-	if (!router_route(p->router, raw, origin, &result, error))
-		return FALSE;
 	stats->fetched++;
-	count(stats, result.outcome);
+	count(stats, result->outcome);
 	if (origin != NULL && origin->mailbox != NULL)
-		report(p, "UID %u: %s", origin->uid, result.summary);
+		report(p, "UID %u: %s", origin->uid, result->summary);
 	else
-		report(p, "%s", result.summary);
-	router_result_clear(&result);
+		report(p, "%s", result->summary);
+	router_result_clear(result);
 	/* In a group the message is not committed yet: make it so before the
 	 * fault point, whose meaning is "committed, server not updated". */
 	if (store_group_active(p->store) && fault_would_stop("after-commit") &&
@@ -174,7 +175,7 @@ route(pipeline_t *p, spool_file_t *raw, const router_origin_t *origin, pipeline_
 
 typedef struct {
 	pipeline_t *p;
-	pipeline_stats_t *stats; /* updated by the worker thread only */
+	pipeline_stats_t *stats; /* updated by the router thread only */
 	const char *mailbox;
 	guint32 uidvalidity;
 	spool_file_t *file; /* the message arriving now */
@@ -192,12 +193,31 @@ on_chunk(const char *data, gsize len, gpointer user_data, GError **error)
 	return spool_file_write(ctx->file, data, len, error);
 }
 
-/* A whole message arrived: to the worker (routing overlaps the next fetch). */
+/* A fetched message on its way through the worker (cli/worker.c): the
+ * finished spool file, then what the parse thread made of it. */
+typedef struct {
+	spool_file_t *file;
+	router_parsed_t *parsed;
+} fetched_t;
+
+static void
+fetched_free(gpointer data)
+{
+	fetched_t *fetched = data;
+
+	spool_file_free(fetched->file);
+	router_parsed_free(fetched->parsed);
+	g_free(fetched);
+}
+
+/* A whole message arrived: to the worker (parsing and routing overlap the
+ * next fetch). */
 static gboolean
 on_done(const fetcher_message_t *message, gpointer user_data, GError **error)
 {
 	fetch_ctx_t *ctx = user_data;
 	g_autoptr(spool_file_t) file = g_steal_pointer(&ctx->file);
+	fetched_t *fetched;
 
 	/* A stop request: what the worker has in hand is finished, the rest
 	 * waits for the next run. */
@@ -207,24 +227,49 @@ on_done(const fetcher_message_t *message, gpointer user_data, GError **error)
 	}
 	if (file == NULL && (file = store_spool_file_new_readable(ctx->p->store, error)) == NULL)
 		return FALSE;
-	/* Finished here, in the fetching thread, which also makes the files
-	 * the router will need for identity documents: it has less to do. */
+	/* Finished here, in the fetching thread (the last chunk, the binding). */
 	if (!spool_file_finish(file, error))
 		return FALSE;
-	store_spool_prepare(ctx->p->store, SPARE_FILES);
-	return worker_push(ctx->worker, g_steal_pointer(&file), message->uid,
-	                   message->internal_date, error);
+	fetched = g_new0(fetched_t, 1);
+	fetched->file = g_steal_pointer(&file);
+	return worker_push(ctx->worker, fetched, message->uid, message->internal_date, error);
 }
 
-/* In the worker thread: the crash-safe route() of one fetched message. */
+/* In the parse thread: parse one fetched message (no database).  The
+ * parser is p->parser: during a sync no other thread uses it. */
 static gboolean
-route_fetched(gpointer data, spool_file_t *file, guint32 uid, GDateTime *internal_date,
+parse_fetched(gpointer data, gpointer message, guint32 uid, gsize *size_out, GError **error)
+{
+	fetch_ctx_t *ctx = data;
+	fetched_t *fetched = message;
+
+	fetched->parsed =
+	    router_parse(ctx->p->store, ctx->p->parser, g_steal_pointer(&fetched->file), error);
+	if (fetched->parsed == NULL) {
+		g_prefix_error(error, "UID %u: ", uid);
+		return FALSE;
+	}
+	*size_out = router_parsed_size(fetched->parsed);
+	return TRUE;
+}
+
+/* In the router thread: the crash-safe routing of one parsed message. */
+static gboolean
+route_fetched(gpointer data, gpointer message, guint32 uid, GDateTime *internal_date,
               GError **error)
 {
 	fetch_ctx_t *ctx = data;
+	fetched_t *fetched = message;
 	router_origin_t origin = {ctx->mailbox, ctx->uidvalidity, uid, internal_date};
+	router_result_t result = {0};
 
-	return route(ctx->p, file, &origin, ctx->stats, error);
+	pipeline_fault_point("before-commit");
+	if (!router_route_parsed(ctx->p->router, fetched->parsed, &origin, &result, error))
+		return FALSE;
+	/* The lightest of the three threads makes the files the next messages
+	 * and their identity documents will be written to. */
+	store_spool_prepare(ctx->p->store, SPARE_FILES);
+	return routed(ctx->p, &origin, &result, ctx->stats, error);
 }
 
 static gboolean
@@ -284,7 +329,9 @@ pipeline_sync(pipeline_t *p, fetcher_t *f, pipeline_stats_t *stats, pipeline_syn
 		fetcher_sink_t sink = {on_chunk, on_done, &ctx};
 		/* A few finished files ahead of the router, no more: constant
 		 * memory whatever the backlog. */
-		g_autoptr(worker_t) worker = worker_new(p->store, route_fetched, &ctx, WORKER_QUEUE);
+		worker_config_t stages = {parse_fetched, route_fetched, fetched_free, &ctx,
+		                          WORKER_QUEUE, WORKER_QUEUE_BYTES};
+		g_autoptr(worker_t) worker = worker_new(p->store, &stages);
 
 		ctx.worker = worker;
 		for (guint start = 0; start < uids->len; start += imap->batch_size) {
@@ -414,7 +461,14 @@ pipeline_ingest_fd(pipeline_t *p, int fd, pipeline_stats_t *stats, GError **erro
 		if (!spool_file_write(file, buffer, (gsize)n, error))
 			return FALSE;
 	}
-	return route(p, file, NULL, stats, error);
+	{
+		router_result_t result = {0};
+
+		pipeline_fault_point("before-commit");
+		if (!router_route(p->router, file, NULL, &result, error))
+			return FALSE;
+		return routed(p, NULL, &result, stats, error);
+	}
 }
 
 /* ---- sending ---------------------------------------------------------- */

@@ -10,31 +10,35 @@ typedef enum { ITEM_MESSAGE, ITEM_FLUSH, ITEM_QUIT } item_kind_t;
 
 typedef struct {
 	item_kind_t kind;
-	spool_file_t *file;
+	gpointer message; /* NULL once dropped (an error, a stop request) */
+	gsize size;       /* memory the prepared message holds */
 	guint32 uid;
 	GDateTime *internal_date;
 } item_t;
 
 struct worker {
 	store_t *store;
-	worker_route_fn route;
-	gpointer data;
-	guint max_queued;
-	GThread *thread;
-	GAsyncQueue *queue;
+	worker_config_t config;
+	GThread *parse_thread;
+	GThread *route_thread;
+	GAsyncQueue *incoming; /* pushed → parse thread */
+	GAsyncQueue *prepared; /* parse thread → router thread */
 	GMutex lock;
 	GCond changed;
-	guint queued;      /* messages pushed, not yet taken */
+	guint queued;      /* messages pushed, not yet taken by the router */
+	guint ready;       /* of which prepared, waiting for the router */
+	gsize ready_bytes; /* and the memory those hold */
 	guint flushes;     /* flushes done */
 	GError *error;     /* the first failure; later messages are dropped */
 	GArray *committed; /* UIDs committed since the last flush */
-	GArray *in_group;  /* UIDs routed in the open group */
+	GArray *in_group;  /* UIDs routed in the open group (router thread) */
 };
 
 static void
-item_free(item_t *item)
+item_free(worker_t *w, item_t *item)
 {
-	spool_file_free(item->file);
+	if (item->message != NULL)
+		w->config.message_free(item->message);
 	if (item->internal_date != NULL)
 		g_date_time_unref(item->internal_date);
 	g_free(item);
@@ -48,6 +52,7 @@ fail(worker_t *w, GError *error)
 		w->error = error;
 	else
 		g_error_free(error);
+	g_cond_broadcast(&w->changed);
 	g_mutex_unlock(&w->lock);
 }
 
@@ -61,6 +66,64 @@ failed(worker_t *w)
 	g_mutex_unlock(&w->lock);
 	return failed;
 }
+
+/* After a failure or a stop request, fetched but unrouted messages are
+ * dropped: not committed, they are fetched again next time. */
+static gboolean
+dropping(worker_t *w)
+{
+	return failed(w) || cli_stop_requested;
+}
+
+/* ---- the parse thread ---------------------------------------------------- */
+
+static void
+prepare_one(worker_t *w, item_t *item)
+{
+	GError *error = NULL;
+
+	if (dropping(w)) {
+		g_clear_pointer(&item->message, w->config.message_free);
+		return;
+	}
+	if (!w->config.prepare(w->config.data, item->message, item->uid, &item->size, &error)) {
+		g_clear_pointer(&item->message, w->config.message_free);
+		fail(w, error);
+		return;
+	}
+	/* Bounded memory: wait while the prepared messages waiting would hold
+	 * too much with this one (one always gets through). */
+	g_mutex_lock(&w->lock);
+	while (w->ready > 0 && w->ready_bytes + item->size > w->config.max_queued_bytes &&
+	       w->error == NULL)
+		g_cond_wait(&w->changed, &w->lock);
+	g_mutex_unlock(&w->lock);
+}
+
+static gpointer
+run_parse(gpointer data)
+{
+	worker_t *w = data;
+
+	for (;;) {
+		item_t *item = g_async_queue_pop(w->incoming);
+		item_kind_t kind = item->kind;
+
+		if (kind == ITEM_MESSAGE) {
+			prepare_one(w, item);
+			g_mutex_lock(&w->lock);
+			w->ready++;
+			w->ready_bytes += item->size;
+			g_mutex_unlock(&w->lock);
+		}
+		/* In order, flushes and the end included. */
+		g_async_queue_push(w->prepared, item);
+		if (kind == ITEM_QUIT)
+			return NULL;
+	}
+}
+
+/* ---- the router thread --------------------------------------------------- */
 
 static void
 commit_group(worker_t *w)
@@ -85,15 +148,14 @@ route_one(worker_t *w, item_t *item)
 {
 	GError *error = NULL;
 
-	/* After a failure or a stop request, fetched but unrouted messages
-	 * are dropped: not committed, they are fetched again next time. */
-	if (failed(w) || cli_stop_requested)
+	if (item->message == NULL || dropping(w))
 		return;
 	if (!store_group_active(w->store) && !store_group_begin(w->store, &error)) {
 		fail(w, error);
 		return;
 	}
-	if (!w->route(w->data, item->file, item->uid, item->internal_date, &error)) {
+	if (!w->config.route(w->config.data, item->message, item->uid, item->internal_date,
+	                     &error)) {
 		g_prefix_error(&error, "UID %u: ", item->uid);
 		fail(w, error);
 		return;
@@ -102,36 +164,38 @@ route_one(worker_t *w, item_t *item)
 }
 
 static gpointer
-run(gpointer data)
+run_route(gpointer data)
 {
 	worker_t *w = data;
 
 	for (;;) {
-		item_t *item = g_async_queue_try_pop(w->queue);
+		item_t *item = g_async_queue_try_pop(w->prepared);
 		item_kind_t kind;
 
 		/* Nothing waiting: commit what is routed rather than hold the
 		 * database's write lock while the network is slow (a backlog
 		 * keeps the queue full and the groups large). */
 		if (item == NULL && store_group_active(w->store)) {
-			item = g_async_queue_timeout_pop(w->queue, GROUP_IDLE_USEC);
+			item = g_async_queue_timeout_pop(w->prepared, GROUP_IDLE_USEC);
 			if (item == NULL)
 				commit_group(w);
 		}
 		if (item == NULL)
-			item = g_async_queue_pop(w->queue);
+			item = g_async_queue_pop(w->prepared);
 		kind = item->kind;
 
 		if (kind == ITEM_MESSAGE) {
 			g_mutex_lock(&w->lock);
 			w->queued--;
+			w->ready--;
+			w->ready_bytes -= item->size;
 			g_cond_broadcast(&w->changed);
 			g_mutex_unlock(&w->lock);
 			route_one(w, item);
 		} else {
 			commit_group(w);
 		}
-		item_free(item);
+		item_free(w, item);
 		if (kind == ITEM_FLUSH) {
 			g_mutex_lock(&w->lock);
 			w->flushes++;
@@ -143,46 +207,49 @@ run(gpointer data)
 	}
 }
 
+/* ---- the caller's side --------------------------------------------------- */
+
 worker_t *
-worker_new(store_t *store, worker_route_fn route, gpointer data, guint max_queued)
+worker_new(store_t *store, const worker_config_t *config)
 {
 	worker_t *w = g_new0(worker_t, 1);
 
 	w->store = store;
-	w->route = route;
-	w->data = data;
-	w->max_queued = MAX(max_queued, 1);
-	w->queue = g_async_queue_new();
+	w->config = *config;
+	w->config.max_queued = MAX(config->max_queued, 1);
+	w->incoming = g_async_queue_new();
+	w->prepared = g_async_queue_new();
 	g_mutex_init(&w->lock);
 	g_cond_init(&w->changed);
 	w->committed = g_array_new(FALSE, FALSE, sizeof(guint32));
 	w->in_group = g_array_new(FALSE, FALSE, sizeof(guint32));
-	w->thread = g_thread_new("router", run, w);
+	w->parse_thread = g_thread_new("parser", run_parse, w);
+	w->route_thread = g_thread_new("router", run_route, w);
 	return w;
 }
 
 gboolean
-worker_push(worker_t *w, spool_file_t *file, guint32 uid, GDateTime *internal_date, GError **error)
+worker_push(worker_t *w, gpointer message, guint32 uid, GDateTime *internal_date, GError **error)
 {
 	item_t *item;
 
 	g_mutex_lock(&w->lock);
-	while (w->queued >= w->max_queued && w->error == NULL)
+	while (w->queued >= w->config.max_queued && w->error == NULL)
 		g_cond_wait(&w->changed, &w->lock);
 	if (w->error != NULL) {
 		g_propagate_error(error, g_error_copy(w->error));
 		g_mutex_unlock(&w->lock);
-		spool_file_free(file);
+		w->config.message_free(message);
 		return FALSE;
 	}
 	w->queued++;
 	g_mutex_unlock(&w->lock);
 	item = g_new0(item_t, 1);
 	item->kind = ITEM_MESSAGE;
-	item->file = file;
+	item->message = message;
 	item->uid = uid;
 	item->internal_date = internal_date ? g_date_time_ref(internal_date) : NULL;
-	g_async_queue_push(w->queue, item);
+	g_async_queue_push(w->incoming, item);
 	return TRUE;
 }
 
@@ -197,7 +264,7 @@ worker_flush(worker_t *w, GArray *routed, GError **error)
 	target = w->flushes + 1;
 	g_mutex_unlock(&w->lock);
 	item->kind = ITEM_FLUSH;
-	g_async_queue_push(w->queue, item);
+	g_async_queue_push(w->incoming, item);
 	g_mutex_lock(&w->lock);
 	while (w->flushes < target)
 		g_cond_wait(&w->changed, &w->lock);
@@ -219,11 +286,13 @@ worker_free(worker_t *w)
 		return;
 	item = g_new0(item_t, 1);
 	item->kind = ITEM_QUIT;
-	g_async_queue_push(w->queue, item);
-	g_thread_join(w->thread);
+	g_async_queue_push(w->incoming, item);
+	g_thread_join(w->parse_thread);
+	g_thread_join(w->route_thread);
 	if (store_group_active(w->store))
 		store_group_rollback(w->store);
-	g_async_queue_unref(w->queue);
+	g_async_queue_unref(w->incoming);
+	g_async_queue_unref(w->prepared);
 	g_mutex_clear(&w->lock);
 	g_cond_clear(&w->changed);
 	g_clear_error(&w->error);

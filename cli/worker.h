@@ -1,41 +1,60 @@
-/* worker.h — fetch and route at the same time: the fetching thread (the
- * IMAP connection's) writes each message to a spool file and hands it over;
- * this worker thread parses and routes it and commits groups of them
- * (store/group.c).  So the two cores overlap network and parsing, while the
- * queue between them stays short (MAX_QUEUED finished files on disk, a few
- * bytes each in memory) and the crash-safety order is kept: a message is
- * committed (spool synced first) before its UID is handed back for the
- * server update.
+/* worker.h — fetch, parse and route at the same time, in three threads:
+ * the fetching thread (the IMAP connection's) writes each message to a
+ * spool file and hands it over; the parse thread ("parser") parses it (no
+ * database); the router thread ("router") routes it (the facts, the one
+ * transaction) and commits groups of them (store/group.c).  So the two
+ * cores overlap network, parsing, routing and the group's syncfs, while
+ * the queue between them stays short (MAX_QUEUED messages in all, a file
+ * each on disk, and at most MAX_QUEUED_BYTES of parsed requests in memory)
+ * and the crash-safety order is kept: a message is committed (spool synced
+ * first) before its UID is handed back for the server update.
  *
  * A group is committed at each flush, and whenever the queue has been empty
  * for 50 ms (so the database's write lock is not held while the network is
  * slow; a backlog keeps the queue full and the groups large).
  *
- * The store belongs to the worker from worker_push() to worker_flush(); the
- * caller uses it only between a flush and the next push. */
+ * The store belongs to the router thread from worker_push() to
+ * worker_flush(); the caller uses it only between a flush and the next push
+ * (spool files excepted: they may be made in any thread). */
 #pragma once
 
 #include "store/store.h"
 
-/* Route FILE (fetched as UID with INTERNAL_DATE, which may be NULL): runs in
- * the worker thread, inside the group's transaction. */
-typedef gboolean (*worker_route_fn)(gpointer data, spool_file_t *file, guint32 uid,
+/* Prepare MESSAGE (fetched as UID; borrowed, changed in place) in the parse
+ * thread, without the database; set *SIZE_OUT to the memory it then holds. */
+typedef gboolean (*worker_prepare_fn)(gpointer data, gpointer message, guint32 uid, gsize *size_out,
+                                      GError **error);
+/* Route MESSAGE (fetched as UID with INTERNAL_DATE, which may be NULL;
+ * borrowed, prepared): runs in the router thread, inside the group's
+ * transaction. */
+typedef gboolean (*worker_route_fn)(gpointer data, gpointer message, guint32 uid,
                                     GDateTime *internal_date, GError **error);
+
+typedef struct {
+	worker_prepare_fn prepare;
+	worker_route_fn route;
+	GDestroyNotify message_free; /* frees what was pushed, routed or not */
+	gpointer data;
+	guint max_queued;
+	gsize max_queued_bytes;
+} worker_config_t;
 
 typedef struct worker worker_t;
 
-/* Start the thread.  Caller frees with worker_free() (which stops it). */
-worker_t *worker_new(store_t *store, worker_route_fn route, gpointer data, guint max_queued);
+/* Start the threads (CONFIG is copied).  Caller frees with worker_free()
+ * (which stops them). */
+worker_t *worker_new(store_t *store, const worker_config_t *config);
 void worker_free(worker_t *worker);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(worker_t, worker_free)
 
-/* Hand over FILE (taken).  Waits while MAX_QUEUED files wait.  FALSE (with
- * the worker's error) once routing failed; FILE is dropped then. */
-gboolean worker_push(worker_t *worker, spool_file_t *file, guint32 uid, GDateTime *internal_date,
+/* Hand over MESSAGE (taken).  Waits while MAX_QUEUED messages wait.  FALSE
+ * (with the worker's error) once preparing or routing failed; MESSAGE is
+ * freed then. */
+gboolean worker_push(worker_t *worker, gpointer message, guint32 uid, GDateTime *internal_date,
                      GError **error);
 
 /* Wait until everything handed over is routed (or dropped after an error or
  * a stop request), commit the group, and append the UIDs committed since
- * the last flush to ROUTED.  FALSE with the first routing or commit error;
- * what was committed before it is in ROUTED all the same. */
+ * the last flush to ROUTED.  FALSE with the first error; what was committed
+ * before it is in ROUTED all the same. */
 gboolean worker_flush(worker_t *worker, GArray *routed, GError **error);

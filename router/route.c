@@ -1,4 +1,5 @@
-/* route.c — router_route(): one raw message, one transaction. */
+/* route.c — router_route(): one raw message, one transaction (router_parse()
+ * then router_route_parsed(), which cli/worker.c runs in two threads). */
 #include "router/router-internal.h"
 
 #include <errno.h>
@@ -48,7 +49,9 @@ static GMimeStream *
 sink_open(gpointer user_data, gpointer *sink_data_out, GError **error)
 {
 	sink_ctx_t *ctx = user_data;
-	spool_file_t *file = store_spool_file_new(ctx->store, error);
+	/* The parser hashes what it writes here (parser_attachment_t.sha256):
+	 * the spool takes that digest instead of computing it again. */
+	spool_file_t *file = store_spool_file_new_hashed_by_caller(ctx->store, error);
 
 	if (file == NULL)
 		return NULL;
@@ -65,7 +68,8 @@ sink_close(gpointer user_data, parser_attachment_t *attachment, GError **error)
 	 * after parsing; every other sink file is deleted when freed. */
 	if (attachment->kind != ATTACHMENT_ID_DOCUMENT || attachment->sink_data == NULL)
 		return TRUE;
-	return spool_file_finish(attachment->sink_data, error);
+	return spool_file_finish_hashed(attachment->sink_data, attachment->sha256, attachment->size,
+	                                error);
 }
 
 /* ---- facts ------------------------------------------------------------ */
@@ -408,43 +412,120 @@ summarize(const router_decision_t *d, const parser_request_t *req, const router_
 	}
 }
 
-gboolean
-router_route(router_t *router, spool_file_t *raw, const router_origin_t *origin,
-             router_result_t *result_out, GError **error)
+/* ---- parsing (no database) -------------------------------------------- */
+
+struct router_parsed {
+	spool_file_t *raw;
+	gboolean owns_raw;          /* FALSE for router_route()'s borrowed RAW */
+	GPtrArray *files;           /* spool_file_t*: the ID documents' files, unkept ones
+	                             * deleted when freed */
+	parser_request_t *request;
+};
+
+void
+router_parsed_free(router_parsed_t *parsed)
 {
-	store_t *store = router->store;
-	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func((GDestroyNotify)spool_file_free);
-	g_autoptr(GHashTable) kept = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	g_autoptr(parser_request_t) request = NULL;
-	g_autoptr(store_ticket_t) thread = NULL;
-	g_autoptr(store_ticket_t) ref_ticket = NULL;
+	if (parsed == NULL)
+		return;
+	g_clear_pointer(&parsed->request, parser_request_free);
+	g_clear_pointer(&parsed->files, g_ptr_array_unref);
+	if (parsed->owns_raw)
+		spool_file_free(parsed->raw);
+	g_free(parsed);
+}
+
+gsize
+router_parsed_size(const router_parsed_t *parsed)
+{
+	const parser_request_t *req = parsed->request;
+	gsize size = sizeof(*parsed) + sizeof(*req) + 1024; /* headers, types, evidence */
+
+	if (req->text != NULL)
+		size += strlen(req->text);
+	size += req->attachments->len * (sizeof(parser_attachment_t) + 256);
+	return size;
+}
+
+/* Keep only the files of ID documents: every other sink file (deleted
+ * anyway) is let go now, not held open while the message waits. */
+static void
+drop_other_files(router_parsed_t *parsed)
+{
+	g_autoptr(GHashTable) documents = g_hash_table_new(g_direct_hash, g_direct_equal);
+	GPtrArray *attachments = parsed->request->attachments;
+
+	for (guint i = 0; i < attachments->len; i++) {
+		parser_attachment_t *a = g_ptr_array_index(attachments, i);
+
+		if (a->kind == ATTACHMENT_ID_DOCUMENT && a->sink_data != NULL)
+			g_hash_table_add(documents, a->sink_data);
+		else
+			a->sink_data = NULL;
+	}
+	for (guint i = parsed->files->len; i > 0; i--) {
+		if (!g_hash_table_contains(documents, g_ptr_array_index(parsed->files, i - 1)))
+			g_ptr_array_remove_index_fast(parsed->files, i - 1);
+	}
+}
+
+static router_parsed_t *
+parse_raw(store_t *store, parser_t *parser, spool_file_t *raw, gboolean owns_raw, GError **error)
+{
+	g_autoptr(router_parsed_t) parsed = g_new0(router_parsed_t, 1);
 	g_autoptr(GMimeStream) stream = NULL;
-	g_autoptr(GDateTime) now = pi_now();
-	g_autofree char *raw_path = NULL;
-	sink_ctx_t sink_ctx = {store, files};
+	sink_ctx_t sink_ctx = {store, NULL};
 	parser_sink_t sink = {sink_open, sink_close, &sink_ctx};
-	router_facts_t facts = {0};
-	router_decision_t decision = {0};
-	route_job_t job = {0};
-	gint64 dup;
 	int fd;
 
-	memset(result_out, 0, sizeof(*result_out));
+	parsed->raw = raw;
+	parsed->owns_raw = owns_raw;
+	parsed->files = g_ptr_array_new_with_free_func((GDestroyNotify)spool_file_free);
+	sink_ctx.files = parsed->files;
 	if (!spool_file_finish(raw, error))
-		return FALSE;
+		return NULL;
 
 	/* Parse from the spool file, so memory does not grow with its size. */
 	fd = open(spool_file_path(raw), O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		g_set_error(error, ROUTER_ERROR, PI_ERROR_FATAL, "cannot reopen %s: %s",
 		            spool_file_path(raw), g_strerror(errno));
-		return FALSE;
+		return NULL;
 	}
 	stream = g_mime_stream_fs_new(fd);
-	request = parser_parse_stream(router->parser, stream, &sink, error);
-	if (request == NULL)
-		return FALSE;
+	parsed->request = parser_parse_stream(parser, stream, &sink, error);
+	if (parsed->request == NULL)
+		return NULL;
+	drop_other_files(parsed);
+	return g_steal_pointer(&parsed);
+}
 
+router_parsed_t *
+router_parse(store_t *store, parser_t *parser, spool_file_t *raw, GError **error)
+{
+	/* RAW is taken: on failure it goes with the half-made parse. */
+	return parse_raw(store, parser, raw, TRUE, error);
+}
+
+/* ---- routing (the facts, the files, the transaction) ------------------- */
+
+gboolean
+router_route_parsed(router_t *router, router_parsed_t *parsed, const router_origin_t *origin,
+                    router_result_t *result_out, GError **error)
+{
+	store_t *store = router->store;
+	spool_file_t *raw = parsed->raw;
+	const parser_request_t *request = parsed->request;
+	g_autoptr(GHashTable) kept = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	g_autoptr(store_ticket_t) thread = NULL;
+	g_autoptr(store_ticket_t) ref_ticket = NULL;
+	g_autoptr(GDateTime) now = pi_now();
+	g_autofree char *raw_path = NULL;
+	router_facts_t facts = {0};
+	router_decision_t decision = {0};
+	route_job_t job = {0};
+	gint64 dup;
+
+	memset(result_out, 0, sizeof(*result_out));
 	dup = store_message_find_duplicate(store, origin ? origin->mailbox : NULL,
 	                                   origin ? origin->uidvalidity : 0, origin ? origin->uid : 0,
 	                                   request->message_id, spool_file_sha256(raw), error);
@@ -522,4 +603,17 @@ fail:
 	g_free(decision.triage_reason);
 	g_free(decision.attention);
 	return FALSE;
+}
+
+gboolean
+router_route(router_t *router, spool_file_t *raw, const router_origin_t *origin,
+             router_result_t *result_out, GError **error)
+{
+	g_autoptr(router_parsed_t) parsed = NULL;
+
+	memset(result_out, 0, sizeof(*result_out));
+	parsed = parse_raw(router->store, router->parser, raw, FALSE, error);
+	if (parsed == NULL)
+		return FALSE;
+	return router_route_parsed(router, parsed, origin, result_out, error);
 }

@@ -92,9 +92,37 @@ void router_set_catalogue(router_t *router, catalogue_t *catalogue);
 
 /* Route the finished spool file RAW (see above).  ORIGIN may be NULL.
  * On error nothing is committed; errors are graded (PI_ERROR_TEMPORARY for
- * a busy database, PI_ERROR_FATAL otherwise). */
+ * a busy database, PI_ERROR_FATAL otherwise).  router_parse() and then
+ * router_route_parsed(), in one call. */
 gboolean router_route(router_t *router, spool_file_t *raw, const router_origin_t *origin,
                       router_result_t *result_out, GError **error);
+
+/* The same in two steps, so parsing can run in another thread than the
+ * transactions (cli/worker.c): a parsed message is the request and the
+ * identity documents decoded into spool/tmp, not yet kept; it holds no
+ * message body beyond the request's text (the parser caps it at 4 MiB;
+ * router_parsed_size() says how much). */
+typedef struct router_parsed router_parsed_t;
+
+/* Finish RAW (taken) and parse it with PARSER, identity documents decoded
+ * straight into STORE's spool.  No database access: it may run in any
+ * thread, with a parser no other thread uses meanwhile.  Caller frees with
+ * router_parsed_free() (which deletes RAW and the documents unless
+ * router_route_parsed() kept them). */
+router_parsed_t *router_parse(store_t *store, parser_t *parser, spool_file_t *raw,
+                              GError **error);
+void router_parsed_free(router_parsed_t *parsed);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(router_parsed_t, router_parsed_free)
+
+/* Bytes PARSED holds in memory (about). */
+gsize router_parsed_size(const router_parsed_t *parsed);
+
+/* Decide and record PARSED (borrowed) as router_route() does: the duplicate
+ * check and the other facts, the files kept, the one transaction.  In the
+ * thread that owns ROUTER's store. */
+gboolean router_route_parsed(router_t *router, router_parsed_t *parsed,
+                             const router_origin_t *origin, router_result_t *result_out,
+                             GError **error);
 
 /* The JSON context a reply of KIND for TICKET is rendered with (the
  * variables listed in templates/kinds.c).  REQUEST may be NULL.  Caller unrefs. */

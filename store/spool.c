@@ -32,6 +32,7 @@
 #include <gnutls/crypto.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,8 +40,9 @@
 #define SPOOL_LOCK_TIMEOUT_MS 30000
 /* Temporary files younger than this are never cleaned up. */
 #define SPOOL_TMP_GRACE_SECONDS 60
-/* Spare plaintext files kept for readable spool files (see store_t). */
-#define SPOOL_SCRATCH_MAX 8
+/* Spare plaintext files kept for readable spool files (see store_t): more
+ * than the messages in flight in cli/worker.c (queue, and one per thread). */
+#define SPOOL_SCRATCH_MAX 16
 /* Files from this size on are written back as soon as they are finished
  * (smaller ones cost more in system calls than the group's sync saves). */
 #define SPOOL_WRITE_BEHIND_BYTES (128 * 1024)
@@ -58,7 +60,8 @@ struct spool_file {
 	char *plain_path;        /* readable files: the plaintext in SPOOL/tmp, else NULL */
 	int plain_fd;
 	vault_writer_t *writer;  /* until finished */
-	gnutls_hash_hd_t sha256; /* until finished */
+	gnutls_hash_hd_t sha256; /* until finished; NULL when the caller hashes */
+	gboolean caller_hashes;  /* store_spool_file_new_hashed_by_caller() */
 	gboolean finished;
 	gboolean failed;         /* a write failed: the file cannot be finished */
 	char *sha256_hex;
@@ -225,7 +228,7 @@ sealed_take(store_t *store, const char *dir, char **path_out, GError **error)
 }
 
 static spool_file_t *
-file_new(store_t *store, gboolean readable, GError **error)
+file_new(store_t *store, gboolean readable, gboolean caller_hashes, GError **error)
 {
 	g_autofree char *dir = g_build_filename(store->spool, "tmp", NULL);
 	g_autoptr(spool_file_t) file = g_new0(spool_file_t, 1);
@@ -238,7 +241,8 @@ file_new(store_t *store, gboolean readable, GError **error)
 		return NULL;
 	if (readable && (file->plain_fd = scratch_take(store, dir, &file->plain_path, error)) < 0)
 		return NULL;
-	if (gnutls_hash_init(&file->sha256, GNUTLS_DIG_SHA256) < 0) {
+	file->caller_hashes = caller_hashes;
+	if (!caller_hashes && gnutls_hash_init(&file->sha256, GNUTLS_DIG_SHA256) < 0) {
 		file->sha256 = NULL;
 		g_set_error(error, STORE_ERROR, PI_ERROR_FATAL, "spool: cannot start a SHA-256");
 		return NULL;
@@ -252,13 +256,19 @@ file_new(store_t *store, gboolean readable, GError **error)
 spool_file_t *
 store_spool_file_new(store_t *store, GError **error)
 {
-	return file_new(store, FALSE, error);
+	return file_new(store, FALSE, FALSE, error);
+}
+
+spool_file_t *
+store_spool_file_new_hashed_by_caller(store_t *store, GError **error)
+{
+	return file_new(store, FALSE, TRUE, error);
 }
 
 spool_file_t *
 store_spool_file_new_readable(store_t *store, GError **error)
 {
-	return file_new(store, TRUE, error);
+	return file_new(store, TRUE, FALSE, error);
 }
 
 gboolean
@@ -272,7 +282,8 @@ spool_file_write(spool_file_t *file, const void *data, gsize len, GError **error
 		            file->sealed_path);
 		return FALSE;
 	}
-	gnutls_hash(file->sha256, data, len);
+	if (file->sha256 != NULL)
+		gnutls_hash(file->sha256, data, len);
 	file->size += len;
 	if (file->plain_fd >= 0 && !vault_write_full(file->plain_fd, data, len)) {
 		file->failed = TRUE;
@@ -421,22 +432,10 @@ spool_file_stream(spool_file_t *file)
 
 /* ---- finishing and keeping --------------------------------------------- */
 
-gboolean
-spool_file_finish(spool_file_t *file, GError **error)
+/* The ciphertext's last chunk and binding, once the name (SHA256_HEX) is known. */
+static gboolean
+finish_sealed(spool_file_t *file, GError **error)
 {
-	unsigned char digest[32];
-	char hex[65];
-
-	if (file->finished)
-		return TRUE;
-	if (file->failed) {
-		g_set_error(error, STORE_ERROR, PI_ERROR_FATAL, "spool: %s: an earlier write failed",
-		            file->sealed_path);
-		return FALSE;
-	}
-	gnutls_hash_deinit(file->sha256, digest);
-	file->sha256 = NULL;
-	file->sha256_hex = g_strdup(sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest)));
 	if (!vault_writer_finish(file->writer, file->sha256_hex, error)) {
 		file->failed = TRUE;
 		return FALSE;
@@ -450,6 +449,50 @@ spool_file_finish(spool_file_t *file, GError **error)
 		(void)sync_file_range(file->sealed_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	file->finished = TRUE;
 	return TRUE;
+}
+
+gboolean
+spool_file_finish(spool_file_t *file, GError **error)
+{
+	unsigned char digest[32];
+	char hex[65];
+
+	if (file->finished)
+		return TRUE;
+	g_return_val_if_fail(!file->caller_hashes, FALSE);
+	if (file->failed) {
+		g_set_error(error, STORE_ERROR, PI_ERROR_FATAL, "spool: %s: an earlier write failed",
+		            file->sealed_path);
+		return FALSE;
+	}
+	gnutls_hash_deinit(file->sha256, digest);
+	file->sha256 = NULL;
+	file->sha256_hex = g_strdup(sodium_bin2hex(hex, sizeof(hex), digest, sizeof(digest)));
+	return finish_sealed(file, error);
+}
+
+gboolean
+spool_file_finish_hashed(spool_file_t *file, const char *sha256, gsize size, GError **error)
+{
+	g_return_val_if_fail(file->caller_hashes, FALSE);
+	if (file->finished)
+		return TRUE;
+	if (file->failed) {
+		g_set_error(error, STORE_ERROR, PI_ERROR_FATAL, "spool: %s: an earlier write failed",
+		            file->sealed_path);
+		return FALSE;
+	}
+	/* The name of the file comes from it: 64 lowercase hex digits only. */
+	if (sha256 == NULL || strlen(sha256) != 64 || strspn(sha256, "0123456789abcdef") != 64 ||
+	    size != file->size) {
+		g_set_error(error, STORE_ERROR, PI_ERROR_FATAL,
+		            "spool: %s: the caller's digest does not fit the %" G_GSIZE_FORMAT
+		            " bytes written",
+		            file->sealed_path, file->size);
+		return FALSE;
+	}
+	file->sha256_hex = g_strdup(sha256);
+	return finish_sealed(file, error);
 }
 
 const char *

@@ -44,18 +44,27 @@ void store_rollback(store_t *store);
 typedef struct spool_file spool_file_t;
 
 spool_file_t *store_spool_file_new(store_t *store, GError **error);
+/* The same for bytes the caller hashes as it writes them (the parser's
+ * digest of an attachment): nothing is hashed here, and the file is
+ * finished with spool_file_finish_hashed(), never spool_file_finish(). */
+spool_file_t *store_spool_file_new_hashed_by_caller(store_t *store, GError **error);
 /* The same, and the plaintext is also written to spool_file_path() for a
  * reader (the parser of a raw message) until the file is kept or freed. */
 spool_file_t *store_spool_file_new_readable(store_t *store, GError **error);
 /* Have up to N empty temporary files ready for the next spool files, made
- * by the calling thread (the fetcher's, so the router's does not wait for
- * the file system to make the files for identity documents).  A failure is
- * left for store_spool_file_new() to report. */
+ * by the calling thread (in a fetch the least busy one, the router's, so
+ * the fetching and the parse thread do not wait for the file system to
+ * make files).  A failure is left for store_spool_file_new() to report. */
 void store_spool_prepare(store_t *store, guint n);
 gboolean spool_file_write(spool_file_t *file, const void *data, gsize len, GError **error);
 /* The last bytes are encrypted; afterwards the SHA-256 and size are known.
  * Nothing is synced yet: spool_file_keep() does (or the group, group.c). */
 gboolean spool_file_finish(spool_file_t *file, GError **error);
+/* Finish a file of store_spool_file_new_hashed_by_caller() whose bytes
+ * have SHA256 (lowercase hex) and number SIZE; refused (fatal) when either
+ * does not fit what was written. */
+gboolean spool_file_finish_hashed(spool_file_t *file, const char *sha256, gsize size,
+                                  GError **error);
 const char *spool_file_sha256(const spool_file_t *file); /* valid after finish */
 gsize spool_file_size(const spool_file_t *file);
 /* Its temporary path in SPOOL/tmp: the plaintext for a readable file, else

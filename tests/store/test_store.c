@@ -3,7 +3,9 @@
 #include "store/store.h"
 
 #include <glib/gstdio.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/lib/testserver.h"
 
@@ -356,6 +358,68 @@ test_spool(fixture_t *f, gconstpointer data)
 	}
 }
 
+/* A file whose bytes the caller hashed (the parser's digest of an identity
+ * document): named by that digest, refused when it does not fit. */
+static void
+test_spool_hashed_by_caller(fixture_t *f, gconstpointer data)
+{
+	g_autofree char *good = g_compute_checksum_for_string(G_CHECKSUM_SHA256, "hello world", -1);
+	g_autofree char *upper = g_ascii_strup(good, -1);
+	static const struct {
+		const char *name;
+		gboolean bad_size;
+		gboolean ok;
+	} rows[] = {
+		{"good", FALSE, TRUE},
+		{"wrong size", TRUE, FALSE},
+		{"not lowercase hex", FALSE, FALSE},
+		{"path", FALSE, FALSE},
+		{"none", FALSE, FALSE},
+	};
+
+	(void)data;
+	for (guint i = 0; i < G_N_ELEMENTS(rows); i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(spool_file_t) file = store_spool_file_new_hashed_by_caller(f->store, &error);
+		const char *digest = i == 2 ? upper : i == 3 ? "../../x" : i == 4 ? NULL : good;
+		gboolean ok;
+
+		g_test_message("row %s", rows[i].name);
+		g_assert_no_error(error);
+		g_assert_true(spool_file_write(file, "hello world", 11, &error));
+		ok = spool_file_finish_hashed(file, digest, rows[i].bad_size ? 12 : 11, &error);
+		g_assert_cmpint(ok, ==, rows[i].ok);
+		if (!ok) {
+			g_assert_error(error, STORE_ERROR, PI_ERROR_FATAL);
+			continue;
+		}
+		g_assert_cmpstr(spool_file_sha256(file), ==, good);
+		{
+			g_autofree char *rel = spool_file_keep(file, "documents", &error);
+			g_autofree char *abs = NULL;
+			g_autofree char *plain = NULL;
+			gsize len = 0;
+			int fd;
+
+			g_assert_no_error(error);
+			g_assert_true(g_str_has_suffix(rel, good));
+			/* the ciphertext is bound to that name and decrypts */
+			abs = store_spool_path(f->store, rel);
+			plain = g_build_filename(f->dir, "plain", NULL);
+			fd = open(plain, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			g_assert_cmpint(fd, >=, 0);
+			g_assert_true(store_spool_decrypt_to_fd(f->store, rel, fd, &error));
+			g_assert_no_error(error);
+			close(fd);
+			{
+				g_autofree char *text = NULL;
+				g_assert_true(g_file_get_contents(plain, &text, &len, NULL));
+				g_assert_cmpmem(text, len, "hello world", 11);
+			}
+		}
+	}
+}
+
 static void
 test_reopen_and_json(fixture_t *f, gconstpointer data)
 {
@@ -431,6 +495,7 @@ main(int argc, char **argv)
 	ADD("/store/draft-transitions", test_draft_transitions);
 	ADD("/store/outbox", test_outbox);
 	ADD("/store/spool", test_spool);
+	ADD("/store/spool-hashed-by-caller", test_spool_hashed_by_caller);
 	ADD("/store/reopen-and-json", test_reopen_and_json);
 	ADD("/store/audit-chain", test_audit_chain);
 	return g_test_run();
