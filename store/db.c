@@ -292,6 +292,21 @@ drop_statements(store_t *store)
 }
 
 gboolean
+store_collect(store_t *store, sqlite3_stmt *stmt, GPtrArray *out, store_row_fn from_row,
+              const char *what, GError **error)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		g_ptr_array_add(out, from_row(stmt));
+	if (rc != SQLITE_DONE) {
+		store_set_error(store, error, what);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
 store_step_done(store_t *store, sqlite3_stmt *stmt, const char *what, GError **error)
 {
 	int rc = sqlite3_step(stmt);

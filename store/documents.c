@@ -82,17 +82,13 @@ store_attachment_list(store_t *store, gint64 ticket_id, GError **error)
 	                                             error);
 	g_autoptr(GPtrArray) list =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)store_attachment_record_free);
-	int rc;
 
 	if (stmt == NULL)
 		return NULL;
 	sqlite3_bind_int64(stmt, 1, ticket_id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(list, record_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		store_set_error(store, error, "listing attachments");
+	if (!store_collect(store, stmt, list, (store_row_fn)record_from_row, "listing attachments",
+	                   error))
 		return NULL;
-	}
 	return g_steal_pointer(&list);
 }
 

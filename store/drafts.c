@@ -146,18 +146,14 @@ list_where(store_t *store, const char *where, const char *state, GError **error)
 	g_autofree char *sql = g_strdup_printf("SELECT " DRAFT_COLUMNS DRAFT_FROM " WHERE %s ORDER BY d.id", where);
 	g_autoptr(store_stmt_t) stmt = store_prepare(store, sql, error);
 	g_autoptr(GPtrArray) drafts = g_ptr_array_new_with_free_func((GDestroyNotify)store_draft_free);
-	int rc;
 
 	if (stmt == NULL)
 		return NULL;
 	if (state != NULL)
 		store_bind_text(stmt, 1, state);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(drafts, draft_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		store_set_error(store, error, "listing drafts");
+	if (!store_collect(store, stmt, drafts, (store_row_fn)draft_from_row, "listing drafts",
+	                   error))
 		return NULL;
-	}
 	return g_steal_pointer(&drafts);
 }
 

@@ -44,6 +44,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_stmt_t, store_stmt_release)
 /* Run a statement that returns no rows (SQLITE_DONE), then reset it. */
 gboolean store_step_done(store_t *store, sqlite3_stmt *stmt, const char *what, GError **error);
 
+/* Step STMT to its end, appending FROM_ROW's object for each row to OUT.
+ * FALSE (with WHAT in the error) when a step fails. */
+typedef gpointer (*store_row_fn)(sqlite3_stmt *stmt);
+gboolean store_collect(store_t *store, sqlite3_stmt *stmt, GPtrArray *out, store_row_fn from_row,
+                       const char *what, GError **error);
+
 /* Bind a string or NULL. */
 void store_bind_text(sqlite3_stmt *stmt, int index, const char *text);
 

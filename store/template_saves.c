@@ -63,19 +63,15 @@ store_template_saves(store_t *store, const char *name, guint limit, gboolean wit
 	    error);
 	g_autoptr(GPtrArray) saves =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)store_template_save_free);
-	int rc;
 
 	if (stmt == NULL)
 		return NULL;
 	store_bind_text(stmt, 1, name);
 	sqlite3_bind_int64(stmt, 2, limit ? (gint64)limit : -1);
 	sqlite3_bind_int(stmt, 3, with_text);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(saves, save_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		store_set_error(store, error, "listing template saves");
+	if (!store_collect(store, stmt, saves, (store_row_fn)save_from_row, "listing template saves",
+	                   error))
 		return NULL;
-	}
 	return g_steal_pointer(&saves);
 }
 

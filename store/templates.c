@@ -138,17 +138,13 @@ store_template_versions(store_t *store, const char *kind, const char *language, 
 	    error);
 	g_autoptr(GPtrArray) versions =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)store_template_version_free);
-	int rc;
 
 	if (stmt == NULL)
 		return NULL;
 	store_bind_text(stmt, 1, kind);
 	store_bind_text(stmt, 2, language);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(versions, version_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		store_set_error(store, error, "listing template versions");
+	if (!store_collect(store, stmt, versions, (store_row_fn)version_from_row, "listing template versions",
+	                   error))
 		return NULL;
-	}
 	return g_steal_pointer(&versions);
 }

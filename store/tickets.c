@@ -189,17 +189,13 @@ store_ticket_list(store_t *store, const char *state, GError **error)
 	    "SELECT " TICKET_COLUMNS " FROM tickets WHERE ?1 IS NULL OR state = ?1 ORDER BY id",
 	    error);
 	g_autoptr(GPtrArray) tickets = g_ptr_array_new_with_free_func((GDestroyNotify)store_ticket_free);
-	int rc;
 
 	if (stmt == NULL)
 		return NULL;
 	store_bind_text(stmt, 1, state);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(tickets, ticket_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		store_set_error(store, error, "listing tickets");
+	if (!store_collect(store, stmt, tickets, (store_row_fn)ticket_from_row, "listing tickets",
+	                   error))
 		return NULL;
-	}
 	return g_steal_pointer(&tickets);
 }
 
@@ -325,17 +321,13 @@ store_ticket_list_due(store_t *store, const char *before, GError **error)
 	    " ORDER BY due_at, id",
 	    error);
 	g_autoptr(GPtrArray) tickets = g_ptr_array_new_with_free_func((GDestroyNotify)store_ticket_free);
-	int rc;
 
 	if (stmt == NULL)
 		return NULL;
 	store_bind_text(stmt, 1, before);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(tickets, ticket_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		store_set_error(store, error, "listing due tickets");
+	if (!store_collect(store, stmt, tickets, (store_row_fn)ticket_from_row, "listing due tickets",
+	                   error))
 		return NULL;
-	}
 	return g_steal_pointer(&tickets);
 }
 

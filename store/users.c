@@ -186,16 +186,12 @@ store_user_list(store_t *store, GError **error)
 	g_autoptr(store_stmt_t) stmt =
 	    store_prepare(store, "SELECT " USER_COLUMNS " FROM users ORDER BY name", error);
 	g_autoptr(GPtrArray) users = g_ptr_array_new_with_free_func((GDestroyNotify)store_user_free);
-	int rc;
 
 	if (stmt == NULL)
 		return NULL;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		g_ptr_array_add(users, user_from_row(stmt));
-	if (rc != SQLITE_DONE) {
-		store_set_error(store, error, "listing accounts");
+	if (!store_collect(store, stmt, users, (store_row_fn)user_from_row, "listing accounts",
+	                   error))
 		return NULL;
-	}
 	return g_steal_pointer(&users);
 }
 
