@@ -96,7 +96,7 @@ open_file_stream(int fd, GByteArray *buffer)
 			return NULL;
 		}
 	}
-	return g_mime_stream_fs_new(fd);
+	return parser_file_stream_new(fd);
 }
 
 int

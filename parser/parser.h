@@ -127,6 +127,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(parser_t, parser_free)
  * SINK may be NULL.  Caller frees with parser_request_free(). */
 parser_request_t *parser_parse_stream(parser_t *parser, GMimeStream *stream,
                                       const parser_sink_t *sink, GError **error);
+/* A read-only stream over the file FD (taken: closed with the stream and its
+ * substreams), from offset 0, read 64 KiB at a time with pread(2), for
+ * parser_parse_stream().  GMime's own file stream makes an lseek(2) and a
+ * read(2) for every 4 KiB the parser asks for. */
+GMimeStream *parser_file_stream_new(int fd);
+
 /* The same from a byte array (copied into a memory stream). */
 parser_request_t *parser_parse_bytes(parser_t *parser, const char *data, gsize len,
                                      const parser_sink_t *sink, GError **error);

@@ -794,6 +794,28 @@ test_streams(void)
 			g_assert_cmpstr(got, ==, sha);
 		}
 	}
+	/* the buffered file stream router/ parses the spool with, same result */
+	{
+		g_autoptr(GError) error = NULL;
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		g_autoptr(GMimeStream) in = NULL;
+		g_autoptr(parser_request_t) r = NULL;
+		g_autofree char *written = NULL;
+		gsize written_len = 0;
+		parser_sink_t sink = {file_sink_open, NULL, spooled};
+
+		g_assert_cmpint(fd, >=, 0);
+		in = parser_file_stream_new(fd);
+		r = parser_parse_stream(parser, in, &sink, &error);
+		g_assert_no_error(error);
+		check_big(r, sha, size);
+		g_assert_true(g_file_get_contents(spooled, &written, &written_len, NULL));
+		g_assert_cmpuint(written_len, ==, size);
+		{
+			g_autofree char *got = pi_sha256_hex(written, written_len);
+			g_assert_cmpstr(got, ==, sha);
+		}
+	}
 	/* a pipe: not seekable, copied in (bounded by max_message_bytes); as a
 	 * GMimeStreamPipe and as the GMimeStreamFs a caller may wrap stdin in */
 	for (int kind = 0; kind < 2; kind++) {
@@ -814,6 +836,113 @@ test_streams(void)
 		g_assert_no_error(error);
 		check_big(r, sha, size);
 	}
+	testserver_tmpdir_remove(dir);
+}
+
+/* Read STREAM to its end in pieces of STEP bytes. */
+static GByteArray *
+read_all(GMimeStream *stream, gsize step)
+{
+	GByteArray *out = g_byte_array_new();
+	g_autofree char *buf = g_malloc(step);
+	ssize_t n;
+
+	while ((n = g_mime_stream_read(stream, buf, step)) > 0)
+		g_byte_array_append(out, (const guint8 *)buf, (guint)n);
+	g_assert_cmpint(n, ==, 0);
+	g_assert_true(g_mime_stream_eos(stream));
+	return out;
+}
+
+static void
+assert_bytes(const GByteArray *got, const guint8 *want, gsize len)
+{
+	g_assert_cmpuint(got->len, ==, len);
+	g_assert_cmpint(memcmp(got->data, want, len), ==, 0);
+}
+
+/* parser_file_stream_new(): reads, seeks, bounds and substreams agree with
+ * the file's bytes whatever the read size (the 64 KiB buffer's edges
+ * included), and the descriptor outlives the stream while a substream
+ * needs it. */
+static void
+test_file_stream(void)
+{
+	const gsize size = 200000; /* three buffers and a bit */
+	g_autofree char *dir = testserver_tmpdir();
+	g_autofree char *path = g_build_filename(dir, "bytes", NULL);
+	g_autofree guint8 *bytes = g_malloc(size);
+	const gsize steps[] = {1, 7, 4096, 65535, 65536, 65537, 300000};
+	g_autoptr(GMimeStream) stream = NULL;
+	GMimeStream *sub, *subsub;
+	char c;
+	int fd;
+
+	for (gsize i = 0; i < size; i++)
+		bytes[i] = (guint8)(i * 2654435761u >> 13);
+	g_assert_true(g_file_set_contents(path, (const char *)bytes, (gssize)size, NULL));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	stream = parser_file_stream_new(fd);
+	g_assert_cmpint(g_mime_stream_length(stream), ==, (gint64)size);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(steps); i++) {
+		g_autoptr(GByteArray) all = NULL;
+
+		g_assert_cmpint(g_mime_stream_reset(stream), ==, 0);
+		g_assert_false(g_mime_stream_eos(stream));
+		all = read_all(stream, steps[i]);
+		assert_bytes(all, bytes, size);
+		g_assert_cmpint(g_mime_stream_tell(stream), ==, (gint64)size);
+	}
+
+	/* seeks: backwards into the buffer, behind it, from the end */
+	g_assert_cmpint(g_mime_stream_seek(stream, 70000, GMIME_STREAM_SEEK_SET), ==, 70000);
+	g_assert_cmpint(g_mime_stream_read(stream, &c, 1), ==, 1);
+	g_assert_cmpint((guint8)c, ==, bytes[70000]);
+	g_assert_cmpint(g_mime_stream_seek(stream, -2, GMIME_STREAM_SEEK_CUR), ==, 69999);
+	g_assert_cmpint(g_mime_stream_read(stream, &c, 1), ==, 1);
+	g_assert_cmpint((guint8)c, ==, bytes[69999]);
+	g_assert_cmpint(g_mime_stream_seek(stream, 10, GMIME_STREAM_SEEK_SET), ==, 10);
+	g_assert_cmpint(g_mime_stream_read(stream, &c, 1), ==, 1);
+	g_assert_cmpint((guint8)c, ==, bytes[10]);
+	g_assert_cmpint(g_mime_stream_seek(stream, -1, GMIME_STREAM_SEEK_END), ==,
+	                (gint64)size - 1);
+	g_assert_cmpint(g_mime_stream_read(stream, &c, 1), ==, 1);
+	g_assert_cmpint((guint8)c, ==, bytes[size - 1]);
+	g_assert_cmpint(g_mime_stream_read(stream, &c, 1), ==, 0);
+
+	/* a substream across a buffer edge, and one inside it */
+	sub = g_mime_stream_substream(stream, 60000, 140000);
+	g_assert_cmpint(g_mime_stream_length(sub), ==, 80000);
+	g_assert_cmpint(g_mime_stream_tell(sub), ==, 60000);
+	{
+		g_autoptr(GByteArray) got = read_all(sub, 4096);
+		assert_bytes(got, bytes + 60000, 80000);
+	}
+	g_assert_cmpint(g_mime_stream_seek(sub, 59999, GMIME_STREAM_SEEK_SET), ==, -1);
+	g_assert_cmpint(g_mime_stream_seek(sub, 140001, GMIME_STREAM_SEEK_SET), ==, -1);
+	g_assert_cmpint(g_mime_stream_seek(sub, 0, GMIME_STREAM_SEEK_END), ==, 140000);
+	subsub = g_mime_stream_substream(sub, 100000, 100010);
+
+	/* the parent goes first: the substreams keep the descriptor open */
+	g_clear_object(&stream);
+	g_assert_cmpint(fcntl(fd, F_GETFD), !=, -1);
+	g_assert_cmpint(g_mime_stream_reset(sub), ==, 0);
+	{
+		g_autoptr(GByteArray) got = read_all(sub, 65537);
+		assert_bytes(got, bytes + 60000, 80000);
+	}
+	{
+		g_autoptr(GByteArray) got = read_all(subsub, 3);
+		assert_bytes(got, bytes + 100000, 10);
+	}
+	g_object_unref(sub);
+	g_assert_cmpint(fcntl(fd, F_GETFD), !=, -1);
+	g_object_unref(subsub);
+	/* the last one closed it */
+	g_assert_cmpint(fcntl(fd, F_GETFD), ==, -1);
+	g_assert_cmpint(errno, ==, EBADF);
 	testserver_tmpdir_remove(dir);
 }
 
@@ -905,6 +1034,7 @@ main(int argc, char **argv)
 	g_test_add_func("/parser/limits", test_limits);
 	g_test_add_func("/parser/streams", test_streams);
 	g_test_add_func("/parser/stream-position", test_stream_position);
+	g_test_add_func("/parser/file-stream", test_file_stream);
 	g_test_add_func("/parser/bounce-returned-message", test_bounce_returned_message);
 	return g_test_run();
 }
