@@ -180,6 +180,7 @@ typedef struct {
 	guint32 uidvalidity;
 	spool_file_t *file; /* the message arriving now */
 	worker_t *worker;   /* routes what arrived (cli/worker.c) */
+	fetcher_sink_t sink;
 } fetch_ctx_t;
 
 static gboolean
@@ -188,7 +189,7 @@ on_chunk(const char *data, gsize len, gpointer user_data, GError **error)
 	fetch_ctx_t *ctx = user_data;
 
 	if (ctx->file == NULL &&
-	    (ctx->file = store_spool_file_new_readable(ctx->p->store, error)) == NULL)
+	    (ctx->file = store_spool_file_new_buffered(ctx->p->store, error)) == NULL)
 		return FALSE;
 	return spool_file_write(ctx->file, data, len, error);
 }
@@ -225,7 +226,7 @@ on_done(const fetcher_message_t *message, gpointer user_data, GError **error)
 		g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "stopped by signal");
 		return FALSE;
 	}
-	if (file == NULL && (file = store_spool_file_new_readable(ctx->p->store, error)) == NULL)
+	if (file == NULL && (file = store_spool_file_new_buffered(ctx->p->store, error)) == NULL)
 		return FALSE;
 	/* Finished here, in the fetching thread (the last chunk, the binding). */
 	if (!spool_file_finish(file, error))
@@ -284,6 +285,103 @@ mark_processed(pipeline_t *p, fetcher_t *f, const char *mailbox, guint32 uidvali
 	                                 (const guint32 *)(const void *)uids->data, uids->len, error);
 }
 
+/* The server updates of committed UIDs recorded, in the router thread. */
+typedef struct {
+	const char *mailbox;
+	guint32 uidvalidity;
+	GArray *uids;
+} server_done_t;
+
+static void
+server_done_free(gpointer data)
+{
+	server_done_t *done = data;
+
+	g_array_unref(done->uids);
+	g_free(done);
+}
+
+static gboolean
+server_done(store_t *store, gpointer data, GError **error)
+{
+	server_done_t *done = data;
+
+	return store_server_pending_done(store, done->mailbox, done->uidvalidity,
+	                                 (const guint32 *)(const void *)done->uids->data,
+	                                 done->uids->len, error);
+}
+
+/* Wait for flush TICKET, then update what it committed on the server (in
+ * this thread: the connection is ours) and have the router thread record
+ * that (the store is its own while messages are in flight). */
+static gboolean
+update_committed(fetch_ctx_t *ctx, fetcher_t *f, worker_t *worker, guint ticket, GError **error)
+{
+	g_autoptr(GArray) routed = g_array_new(FALSE, FALSE, sizeof(guint32));
+	server_done_t *done;
+
+	if (!worker_flush_wait(worker, ticket, routed, error))
+		return FALSE;
+	if (routed->len == 0)
+		return TRUE;
+	if (!fetcher_mark_processed(f, (const guint32 *)(const void *)routed->data, routed->len,
+	                            error))
+		return FALSE;
+	done = g_new0(server_done_t, 1);
+	done->mailbox = ctx->mailbox;
+	done->uidvalidity = ctx->uidvalidity;
+	done->uids = g_steal_pointer(&routed);
+	worker_call(worker, server_done, done, server_done_free);
+	return TRUE;
+}
+
+/* Fetch UIDS in batches of [imap] batch_size.  Each batch is routed as it
+ * arrives and committed as one group (store/group.c: syncfs, COMMIT) while
+ * the next batch arrives; then its UIDs are updated on the server, and the
+ * router records that with the next group.  So fetching never waits for a
+ * commit, and a message is always committed before its server update (a
+ * crash in between leaves pending rows the next pass finishes).  The
+ * database's write lock goes to staff waiting for it between groups
+ * (store/group.c). */
+static gboolean
+fetch_batches(pipeline_t *p, fetcher_t *f, fetch_ctx_t *ctx, worker_t *worker, GArray *uids,
+              GError **error)
+{
+	const imap_config_t *imap = &p->config->imap;
+	guint ticket = 0;
+
+	for (guint start = 0; start < uids->len; start += imap->batch_size) {
+		guint n = MIN(imap->batch_size, uids->len - start);
+		g_autoptr(GError) fetch_error = NULL;
+		gboolean fetched;
+
+		fetched = fetcher_fetch(f, &g_array_index(uids, guint32, start), n, &ctx->sink,
+		                        &fetch_error);
+		g_clear_pointer(&ctx->file, spool_file_free);
+		if (!fetched) {
+			/* The connection is in an unknown state: what arrived is
+			 * committed, its pending rows left for the next pass. */
+			g_autoptr(GArray) routed = g_array_new(FALSE, FALSE, sizeof(guint32));
+
+			if (!worker_flush(worker, routed, error))
+				return FALSE;
+			g_propagate_error(error, g_steal_pointer(&fetch_error));
+			return FALSE;
+		}
+		if (ticket != 0 && !update_committed(ctx, f, worker, ticket, error))
+			return FALSE;
+		ticket = worker_flush_begin(worker);
+	}
+	if (ticket != 0 && !update_committed(ctx, f, worker, ticket, error))
+		return FALSE;
+	/* The last server updates recorded before the caller has the store back. */
+	{
+		g_autoptr(GArray) routed = g_array_new(FALSE, FALSE, sizeof(guint32));
+
+		return worker_flush(worker, routed, error);
+	}
+}
+
 gboolean
 pipeline_sync(pipeline_t *p, fetcher_t *f, pipeline_stats_t *stats, pipeline_sync_t *sync_out,
               GError **error)
@@ -325,8 +423,7 @@ pipeline_sync(pipeline_t *p, fetcher_t *f, pipeline_stats_t *stats, pipeline_syn
 		sync_out->unprocessed = uids->len;
 	}
 	if (uids->len > 0) {
-		fetch_ctx_t ctx = {p, stats, imap->mailbox, box.uidvalidity, NULL, NULL};
-		fetcher_sink_t sink = {on_chunk, on_done, &ctx};
+		fetch_ctx_t ctx = {p, stats, imap->mailbox, box.uidvalidity, NULL, NULL, {0}};
 		/* A few finished files ahead of the router, no more: constant
 		 * memory whatever the backlog. */
 		worker_config_t stages = {parse_fetched, route_fetched, fetched_free, &ctx,
@@ -334,35 +431,9 @@ pipeline_sync(pipeline_t *p, fetcher_t *f, pipeline_stats_t *stats, pipeline_syn
 		g_autoptr(worker_t) worker = worker_new(p->store, &stages);
 
 		ctx.worker = worker;
-		for (guint start = 0; start < uids->len; start += imap->batch_size) {
-			guint n = MIN(imap->batch_size, uids->len - start);
-			g_autoptr(GArray) routed = g_array_new(FALSE, FALSE, sizeof(guint32));
-			g_autoptr(GError) fetch_error = NULL;
-			g_autoptr(GError) route_error = NULL;
-			gboolean fetched, flushed;
-
-			/* The batch is routed as it arrives, then committed as one
-			 * group (store/group.c: syncfs, COMMIT), then updated on
-			 * the server.  Between batches the database's write lock is
-			 * free for staff (the console, other commands). */
-			fetched = fetcher_fetch(f, &g_array_index(uids, guint32, start), n, &sink,
-			                        &fetch_error);
-			g_clear_pointer(&ctx.file, spool_file_free);
-			flushed = worker_flush(worker, routed, &route_error);
-			/* After a failed or interrupted fetch the connection is in an
-			 * unknown state: what was committed keeps its pending rows
-			 * and the next pass moves it. */
-			if (!flushed) {
-				g_propagate_error(error, g_steal_pointer(&route_error));
-				return FALSE;
-			}
-			if (!fetched) {
-				g_propagate_error(error, g_steal_pointer(&fetch_error));
-				return FALSE;
-			}
-			if (!mark_processed(p, f, imap->mailbox, box.uidvalidity, routed, error))
-				return FALSE;
-		}
+		ctx.sink = (fetcher_sink_t){on_chunk, on_done, &ctx};
+		if (!fetch_batches(p, f, &ctx, worker, uids, error))
+			return FALSE;
 	}
 	if (sync_out != NULL &&
 	    !store_mailbox_get(p->store, imap->mailbox, &validity, &sync_out->last_uid, error))
@@ -442,7 +513,7 @@ pipeline_catalogue(pipeline_t *p)
 gboolean
 pipeline_ingest_fd(pipeline_t *p, int fd, pipeline_stats_t *stats, GError **error)
 {
-	g_autoptr(spool_file_t) file = store_spool_file_new_readable(p->store, error);
+	g_autoptr(spool_file_t) file = store_spool_file_new_buffered(p->store, error);
 	char buffer[65536];
 
 	if (file == NULL)

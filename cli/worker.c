@@ -3,7 +3,7 @@
 
 #include "cli/cli.h"
 
-typedef enum { ITEM_MESSAGE, ITEM_FLUSH, ITEM_QUIT } item_kind_t;
+typedef enum { ITEM_MESSAGE, ITEM_CALL, ITEM_FLUSH, ITEM_QUIT } item_kind_t;
 
 /* How long the queue may stay empty before the open group is committed. */
 #define GROUP_IDLE_USEC 50000
@@ -11,6 +11,8 @@ typedef enum { ITEM_MESSAGE, ITEM_FLUSH, ITEM_QUIT } item_kind_t;
 typedef struct {
 	item_kind_t kind;
 	gpointer message; /* NULL once dropped (an error, a stop request) */
+	worker_call_fn call; /* ITEM_CALL: run with message as its data */
+	GDestroyNotify call_free;
 	gsize size;       /* memory the prepared message holds */
 	guint32 uid;
 	GDateTime *internal_date;
@@ -28,7 +30,8 @@ struct worker {
 	guint queued;      /* messages pushed, not yet taken by the router */
 	guint ready;       /* of which prepared, waiting for the router */
 	gsize ready_bytes; /* and the memory those hold */
-	guint flushes;     /* flushes done */
+	guint flushes;       /* flushes done */
+	guint flushes_asked; /* flushes asked for */
 	GError *error;     /* the first failure; later messages are dropped */
 	GArray *committed; /* UIDs committed since the last flush */
 	GArray *in_group;  /* UIDs routed in the open group (router thread) */
@@ -37,8 +40,12 @@ struct worker {
 static void
 item_free(worker_t *w, item_t *item)
 {
-	if (item->message != NULL)
+	if (item->kind == ITEM_CALL) {
+		if (item->call_free != NULL && item->message != NULL)
+			item->call_free(item->message);
+	} else if (item->message != NULL) {
 		w->config.message_free(item->message);
+	}
 	if (item->internal_date != NULL)
 		g_date_time_unref(item->internal_date);
 	g_free(item);
@@ -163,6 +170,23 @@ route_one(worker_t *w, item_t *item)
 	g_array_append_val(w->in_group, item->uid);
 }
 
+/* A caller's work on the store, in order with the messages: inside the
+ * open group, or in a group of its own. */
+static void
+call_one(worker_t *w, item_t *item)
+{
+	GError *error = NULL;
+
+	if (failed(w))
+		return;
+	if (!store_group_active(w->store) && !store_group_begin(w->store, &error)) {
+		fail(w, error);
+		return;
+	}
+	if (!item->call(w->store, item->message, &error))
+		fail(w, error);
+}
+
 static gpointer
 run_route(gpointer data)
 {
@@ -192,6 +216,8 @@ run_route(gpointer data)
 			g_cond_broadcast(&w->changed);
 			g_mutex_unlock(&w->lock);
 			route_one(w, item);
+		} else if (kind == ITEM_CALL) {
+			call_one(w, item);
 		} else {
 			commit_group(w);
 		}
@@ -253,28 +279,55 @@ worker_push(worker_t *w, gpointer message, guint32 uid, GDateTime *internal_date
 	return TRUE;
 }
 
-gboolean
-worker_flush(worker_t *w, GArray *routed, GError **error)
+void
+worker_call(worker_t *w, worker_call_fn call, gpointer data, GDestroyNotify data_free)
 {
 	item_t *item = g_new0(item_t, 1);
-	guint target;
-	gboolean ok;
 
+	item->kind = ITEM_CALL;
+	item->call = call;
+	item->message = data;
+	item->call_free = data_free;
+	g_async_queue_push(w->incoming, item);
+}
+
+guint
+worker_flush_begin(worker_t *w)
+{
+	item_t *item = g_new0(item_t, 1);
+	guint ticket;
+
+	/* Flushes are done in the order they are asked for (one queue). */
 	g_mutex_lock(&w->lock);
-	target = w->flushes + 1;
+	ticket = ++w->flushes_asked;
 	g_mutex_unlock(&w->lock);
 	item->kind = ITEM_FLUSH;
 	g_async_queue_push(w->incoming, item);
+	return ticket;
+}
+
+gboolean
+worker_flush_wait(worker_t *w, guint ticket, GArray *routed, GError **error)
+{
+	gboolean ok;
+
 	g_mutex_lock(&w->lock);
-	while (w->flushes < target)
+	while (w->flushes < ticket)
 		g_cond_wait(&w->changed, &w->lock);
 	g_array_append_vals(routed, w->committed->data, w->committed->len);
 	g_array_set_size(w->committed, 0);
 	ok = w->error == NULL;
+	/* Kept: the worker stays failed (later messages are dropped). */
 	if (!ok)
-		g_propagate_error(error, g_steal_pointer(&w->error));
+		g_propagate_error(error, g_error_copy(w->error));
 	g_mutex_unlock(&w->lock);
 	return ok;
+}
+
+gboolean
+worker_flush(worker_t *w, GArray *routed, GError **error)
+{
+	return worker_flush_wait(w, worker_flush_begin(w), routed, error);
 }
 
 void

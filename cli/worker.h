@@ -13,9 +13,10 @@
  * for 50 ms (so the database's write lock is not held while the network is
  * slow; a backlog keeps the queue full and the groups large).
  *
- * The store belongs to the router thread from worker_push() to
- * worker_flush(); the caller uses it only between a flush and the next push
- * (spool files excepted: they may be made in any thread). */
+ * The store belongs to the router thread from worker_push() to the end of
+ * a flush with nothing pushed after it; the caller uses it only then (spool
+ * files excepted: they may be made in any thread), or through
+ * worker_call(). */
 #pragma once
 
 #include "store/store.h"
@@ -29,6 +30,10 @@ typedef gboolean (*worker_prepare_fn)(gpointer data, gpointer message, guint32 u
  * transaction. */
 typedef gboolean (*worker_route_fn)(gpointer data, gpointer message, guint32 uid,
                                     GDateTime *internal_date, GError **error);
+
+/* Work of the caller's on the store, run by worker_call() in the router
+ * thread. */
+typedef gboolean (*worker_call_fn)(store_t *store, gpointer data, GError **error);
 
 typedef struct {
 	worker_prepare_fn prepare;
@@ -58,3 +63,14 @@ gboolean worker_push(worker_t *worker, gpointer message, guint32 uid, GDateTime 
  * the last flush to ROUTED.  FALSE with the first error; what was committed
  * before it is in ROUTED all the same. */
 gboolean worker_flush(worker_t *worker, GArray *routed, GError **error);
+/* The same in two steps, so the caller can go on (fetch the next batch)
+ * while the group is committed: worker_flush_begin() returns at once with a
+ * ticket for worker_flush_wait().  Flushes complete in the order begun. */
+guint worker_flush_begin(worker_t *worker);
+gboolean worker_flush_wait(worker_t *worker, guint ticket, GArray *routed, GError **error);
+
+/* Run CALL(store, DATA) in the router thread after what was pushed before,
+ * inside the open group (or a new one); committed with it.  A failure is
+ * the worker's error, as a routing failure would be.  DATA is freed with
+ * DATA_FREE afterwards (or when dropped). */
+void worker_call(worker_t *worker, worker_call_fn call, gpointer data, GDestroyNotify data_free);

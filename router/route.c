@@ -475,7 +475,6 @@ parse_raw(store_t *store, parser_t *parser, spool_file_t *raw, gboolean owns_raw
 	g_autoptr(GMimeStream) stream = NULL;
 	sink_ctx_t sink_ctx = {store, NULL};
 	parser_sink_t sink = {sink_open, sink_close, &sink_ctx};
-	int fd;
 
 	parsed->raw = raw;
 	parsed->owns_raw = owns_raw;
@@ -484,14 +483,21 @@ parse_raw(store_t *store, parser_t *parser, spool_file_t *raw, gboolean owns_raw
 	if (!spool_file_finish(raw, error))
 		return NULL;
 
-	/* Parse from the spool file, so memory does not grow with its size. */
-	fd = open(spool_file_path(raw), O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		g_set_error(error, ROUTER_ERROR, PI_ERROR_FATAL, "cannot reopen %s: %s",
-		            spool_file_path(raw), g_strerror(errno));
-		return NULL;
+	if (spool_file_plaintext(raw) != NULL) {
+		/* A small message, still in memory (bounded by the spool). */
+		stream = g_mime_stream_mem_new_with_byte_array(spool_file_plaintext(raw));
+		g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+	} else {
+		/* Parse from the spool file, so memory does not grow with its size. */
+		int fd = open(spool_file_path(raw), O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			g_set_error(error, ROUTER_ERROR, PI_ERROR_FATAL, "cannot reopen %s: %s",
+			            spool_file_path(raw), g_strerror(errno));
+			return NULL;
+		}
+		stream = parser_file_stream_new(fd);
 	}
-	stream = g_mime_stream_fs_new(fd);
 	parsed->request = parser_parse_stream(parser, stream, &sink, error);
 	if (parsed->request == NULL)
 		return NULL;

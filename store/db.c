@@ -1,7 +1,11 @@
 /* db.c — opening the database, schema and migrations, transactions. */
 #include "store/store-private.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 G_DEFINE_QUARK(privacy-inbox-store-error-quark, store_error)
 
@@ -195,6 +199,97 @@ store_set_error(store_t *store, GError **error, const char *what)
 	            sqlite3_errmsg(store->db));
 }
 
+/* ---- waiting for the write lock -----------------------------------------
+ *
+ * SQLite's busy handler lets a waiting writer retry now and then; a fetch
+ * that commits one group after another leaves the lock free only for
+ * microseconds between them, which such retries rarely hit, so staff could
+ * wait the whole busy timeout.  So a connection waiting for the lock says
+ * so, with a shared flock() on DATABASE-wait held from its first SQLITE_BUSY
+ * until the statement is done, and store_group_begin() lets every such
+ * writer go first (store_yield_to_writers()). */
+
+/* How long a group waits for writers that said they are waiting. */
+#define YIELD_MAX_MS 2000
+
+/* Stores of this process with a shared lock taken (sqlite3* → store_t*). */
+static GMutex waiting_lock;
+static GHashTable *waiting_stores;
+
+static int
+on_busy(void *data, int count)
+{
+	/* Short pauses: a writer that is let go first gets in at once. */
+	static const int pause_ms[] = {1, 2, 5, 10};
+	store_t *store = data;
+	gint64 now = g_get_monotonic_time();
+
+	if (count == 0) {
+		store->busy_since = now;
+		if (store->wait_fd >= 0 && !store->waiting &&
+		    flock(store->wait_fd, LOCK_SH | LOCK_NB) == 0) {
+			store->waiting = TRUE;
+			g_mutex_lock(&waiting_lock);
+			if (waiting_stores == NULL)
+				waiting_stores = g_hash_table_new(g_direct_hash, g_direct_equal);
+			g_hash_table_insert(waiting_stores, store->db, store);
+			g_mutex_unlock(&waiting_lock);
+		}
+	}
+	if (now - store->busy_since > (gint64)BUSY_TIMEOUT_MS * 1000)
+		return 0;
+	g_usleep((gulong)pause_ms[MIN(count, (int)G_N_ELEMENTS(pause_ms) - 1)] * 1000);
+	return 1;
+}
+
+/* The statement that waited is done: no longer waiting. */
+static void
+wait_done(store_t *store)
+{
+	if (!store->waiting)
+		return;
+	flock(store->wait_fd, LOCK_UN);
+	store->waiting = FALSE;
+	g_mutex_lock(&waiting_lock);
+	g_hash_table_remove(waiting_stores, store->db);
+	g_mutex_unlock(&waiting_lock);
+}
+
+static void
+wait_done_for(sqlite3 *db)
+{
+	store_t *store;
+
+	g_mutex_lock(&waiting_lock);
+	store = waiting_stores != NULL ? g_hash_table_lookup(waiting_stores, db) : NULL;
+	g_mutex_unlock(&waiting_lock);
+	if (store != NULL)
+		wait_done(store);
+}
+
+void
+store_yield_to_writers(store_t *store)
+{
+	gint64 deadline;
+
+	if (store->wait_fd < 0)
+		return;
+	wait_done(store);
+	deadline = g_get_monotonic_time() + (gint64)YIELD_MAX_MS * 1000;
+	while (flock(store->wait_fd, LOCK_EX | LOCK_NB) != 0) {
+		if ((errno != EWOULDBLOCK && errno != EINTR) || g_get_monotonic_time() > deadline)
+			return;
+		g_usleep(1000);
+	}
+	flock(store->wait_fd, LOCK_UN);
+}
+
+void
+store_wait_done(store_t *store)
+{
+	wait_done(store);
+}
+
 /* At most this many statements are kept per connection. */
 #define STATEMENTS_MAX 256
 
@@ -255,6 +350,7 @@ store_stmt_release(sqlite3_stmt *stmt)
 
 	if (stmt == NULL)
 		return;
+	wait_done_for(sqlite3_db_handle(stmt));
 	g_mutex_lock(&kept_lock);
 	kept = kept_stmts ? g_hash_table_lookup(kept_stmts, stmt) : NULL;
 	g_mutex_unlock(&kept_lock);
@@ -375,8 +471,10 @@ static gboolean
 exec(store_t *store, const char *sql, GError **error)
 {
 	char *message = NULL;
+	int rc = sqlite3_exec(store->db, sql, NULL, NULL, &message);
 
-	if (sqlite3_exec(store->db, sql, NULL, NULL, &message) != SQLITE_OK) {
+	wait_done(store);
+	if (rc != SQLITE_OK) {
 		int code = sqlite3_errcode(store->db);
 		if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
 			set_busy_error(error, NULL);
@@ -453,9 +551,11 @@ store_open_keyed(const char *db_path, const char *spool_dir, const char *key_fil
 	int rc;
 
 	store->group_lock_fd = -1;
+	store->wait_fd = -1;
 	g_mutex_init(&store->scratch_lock);
 	store->scratch = g_ptr_array_new();
 	store->spare = g_ptr_array_new();
+	store->plain_pool = g_ptr_array_new();
 	store->statements = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
 	if (!g_file_test(db_dir, G_FILE_TEST_IS_DIR) && !pi_ensure_dir(db_dir, 0700, error))
@@ -468,7 +568,13 @@ store_open_keyed(const char *db_path, const char *spool_dir, const char *key_fil
 		            db_path, store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(rc));
 		return NULL;
 	}
-	sqlite3_busy_timeout(store->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(store->db, on_busy, store);
+	{
+		g_autofree char *wait_path = g_strconcat(db_path, "-wait", NULL);
+
+		/* Without it (a read-only folder) writers just do not say they wait. */
+		store->wait_fd = open(wait_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	}
 	sqlite3_extended_result_codes(store->db, 0);
 	if (!exec(store, "PRAGMA journal_mode = WAL", error) ||
 	    !exec(store, "PRAGMA synchronous = FULL", error) ||
@@ -506,10 +612,15 @@ store_free(store_t *store)
 	drop_statements(store);
 	g_hash_table_unref(store->statements);
 	if (store->db != NULL)
+		wait_done(store);
+	if (store->wait_fd >= 0)
+		close(store->wait_fd);
+	if (store->db != NULL)
 		sqlite3_close(store->db);
 	store_spool_scratch_clear(store);
 	g_ptr_array_unref(store->scratch);
 	g_ptr_array_unref(store->spare);
+	g_ptr_array_unref(store->plain_pool);
 	g_mutex_clear(&store->scratch_lock);
 	store_vault_close(store);
 	g_free(store->spool);

@@ -20,10 +20,17 @@
 gboolean
 store_group_begin(store_t *store, GError **error)
 {
+	int rc;
+
 	g_return_val_if_fail(!store->in_transaction && !store->in_group, FALSE);
 	if ((store->group_lock_fd = store_spool_lock(store, FALSE, error)) < 0)
 		return FALSE;
-	if (sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+	/* One group follows another: staff waiting for the write lock get it
+	 * in between. */
+	store_yield_to_writers(store);
+	rc = sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	store_wait_done(store);
+	if (rc != SQLITE_OK) {
 		store_set_error(store, error, "starting a group of messages");
 		close(store->group_lock_fd);
 		store->group_lock_fd = -1;
@@ -48,7 +55,7 @@ group_end(store_t *store)
 gboolean
 store_group_commit(store_t *store, GError **error)
 {
-	int fd;
+	int fd, rc;
 
 	g_return_val_if_fail(store->in_group, FALSE);
 	fd = open(store->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -63,7 +70,9 @@ store_group_commit(store_t *store, GError **error)
 		return FALSE;
 	}
 	close(fd);
-	if (sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	rc = sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
+	store_wait_done(store);
+	if (rc != SQLITE_OK) {
 		store_set_error(store, error, "committing a group of messages");
 		store_group_rollback(store);
 		return FALSE;

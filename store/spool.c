@@ -9,11 +9,15 @@
  * SHA extensions) and encrypted (vault.c) as it arrives, into a temporary
  * file SPOOL/tmp/enc.XXXXXX; spool_file_keep() only renames it into place.
  * So the plaintext of an identity document never reaches the disk, and
- * nothing is read back to be encrypted.  A raw message must be parsed from a
- * seekable file, so store_spool_file_new_readable() also writes the
- * plaintext to SPOOL/tmp/in.XXXXXX, emptied when the file is kept or freed
- * (and reused for the next one: creating files is what costs most for small
- * messages).
+ * nothing is read back to be encrypted.  A raw message is parsed from its
+ * plaintext: store_spool_file_new_buffered() keeps that in memory while the
+ * message is small and the process holds little else of the kind
+ * (SPOOL_PLAIN_FILE_MAX, SPOOL_PLAIN_TOTAL_MAX), and otherwise, as
+ * store_spool_file_new_readable() always does, writes it to
+ * SPOOL/tmp/in.XXXXXX, emptied when the file is kept or freed.  Buffers and
+ * files are both reused for the next message: in this VM, a page of memory
+ * or of page cache touched for the first time, and a file created, cost more
+ * than the bytes copied into them.
  *
  * Temporary files are locked (flock) by the process writing them, so the
  * clean-up at store_open() removes only what a crashed process left behind.
@@ -43,6 +47,15 @@
 /* Spare plaintext files kept for readable spool files (see store_t): more
  * than the messages in flight in cli/worker.c (queue, and one per thread). */
 #define SPOOL_SCRATCH_MAX 16
+/* A buffered file's plaintext stays in memory up to this size; a bigger
+ * message goes to a plaintext file (spilled), so memory does not grow with
+ * a message. */
+#define SPOOL_PLAIN_FILE_MAX (1024u * 1024u)
+/* ... and while all such buffers, in use or spare, have held at most this
+ * much (the rest goes to files): the fetcher has ~10 messages in flight. */
+#define SPOOL_PLAIN_TOTAL_MAX (4u * 1024u * 1024u)
+/* Spare buffers kept for the next messages. */
+#define SPOOL_PLAIN_POOL_MAX 12
 /* Files from this size on are written back as soon as they are finished
  * (smaller ones cost more in system calls than the group's sync saves). */
 #define SPOOL_WRITE_BEHIND_BYTES (128 * 1024)
@@ -53,8 +66,15 @@ typedef struct {
 	int fd;
 } spool_scratch_t;
 
+/* The plaintext of a buffered file while it is in memory. */
+typedef struct {
+	GByteArray *bytes;
+	gsize charge; /* the most it has held: what it counts in store->plain_charged */
+} spool_plain_t;
+
 struct spool_file {
 	store_t *store;
+	spool_plain_t *plain_mem; /* buffered files while in memory, else NULL */
 	char *sealed_path;       /* the ciphertext in SPOOL/tmp; NULL once kept */
 	int sealed_fd;
 	char *plain_path;        /* readable files: the plaintext in SPOOL/tmp, else NULL */
@@ -177,12 +197,89 @@ clear_pool(GPtrArray *pool)
 	g_ptr_array_set_size(pool, 0);
 }
 
+/* Free a plaintext buffer (its charge already taken back), wiped. */
+static void
+plain_free(spool_plain_t *plain)
+{
+	sodium_memzero(plain->bytes->data, plain->bytes->len);
+	g_byte_array_unref(plain->bytes);
+	g_free(plain);
+}
+
+/* An empty plaintext buffer: a spare one, or new (charged nothing yet). */
+static spool_plain_t *
+plain_take(store_t *store)
+{
+	spool_plain_t *plain = NULL;
+
+	g_mutex_lock(&store->scratch_lock);
+	if (store->plain_pool->len > 0)
+		plain = g_ptr_array_steal_index_fast(store->plain_pool, store->plain_pool->len - 1);
+	g_mutex_unlock(&store->scratch_lock);
+	if (plain == NULL) {
+		plain = g_new0(spool_plain_t, 1);
+		plain->bytes = g_byte_array_new();
+	}
+	return plain;
+}
+
+/* Done with PLAIN: kept as a spare, or freed and its charge given back. */
+static void
+plain_give(store_t *store, spool_plain_t *plain)
+{
+	/* Emptied first: a spare buffer holds no message (its old bytes are
+	 * overwritten by the next one, or wiped when it is freed). */
+	g_byte_array_set_size(plain->bytes, 0);
+	g_mutex_lock(&store->scratch_lock);
+	if (store->plain_pool->len < SPOOL_PLAIN_POOL_MAX) {
+		g_ptr_array_add(store->plain_pool, plain);
+		plain = NULL;
+	} else {
+		store->plain_charged -= plain->charge;
+	}
+	g_mutex_unlock(&store->scratch_lock);
+	if (plain != NULL) {
+		g_byte_array_set_size(plain->bytes, (guint)plain->charge);
+		plain_free(plain);
+	}
+}
+
+/* May PLAIN grow to hold LEN bytes? Charged when it does. */
+static gboolean
+plain_reserve(store_t *store, spool_plain_t *plain, gsize len)
+{
+	gboolean ok = TRUE;
+
+	if (len > SPOOL_PLAIN_FILE_MAX)
+		return FALSE;
+	if (len <= plain->charge)
+		return TRUE;
+	g_mutex_lock(&store->scratch_lock);
+	if (store->plain_charged + (len - plain->charge) <= SPOOL_PLAIN_TOTAL_MAX) {
+		store->plain_charged += len - plain->charge;
+		plain->charge = len;
+	} else {
+		ok = FALSE;
+	}
+	g_mutex_unlock(&store->scratch_lock);
+	return ok;
+}
+
 void
 store_spool_scratch_clear(store_t *store)
 {
 	g_mutex_lock(&store->scratch_lock);
 	clear_pool(store->scratch);
 	clear_pool(store->spare);
+	for (guint i = 0; i < store->plain_pool->len; i++) {
+		spool_plain_t *plain = g_ptr_array_index(store->plain_pool, i);
+
+		store->plain_charged -= plain->charge;
+		/* the whole of what it held, not only its length (0 while spare) */
+		g_byte_array_set_size(plain->bytes, (guint)plain->charge);
+		plain_free(plain);
+	}
+	g_ptr_array_set_size(store->plain_pool, 0);
 	g_mutex_unlock(&store->scratch_lock);
 }
 
@@ -227,8 +324,10 @@ sealed_take(store_t *store, const char *dir, char **path_out, GError **error)
 	return fd;
 }
 
+typedef enum { PLAIN_NONE, PLAIN_FILE, PLAIN_BUFFERED } plain_mode_t;
+
 static spool_file_t *
-file_new(store_t *store, gboolean readable, gboolean caller_hashes, GError **error)
+file_new(store_t *store, plain_mode_t readable, gboolean caller_hashes, GError **error)
 {
 	g_autofree char *dir = g_build_filename(store->spool, "tmp", NULL);
 	g_autoptr(spool_file_t) file = g_new0(spool_file_t, 1);
@@ -239,8 +338,11 @@ file_new(store_t *store, gboolean readable, gboolean caller_hashes, GError **err
 	file->lock_fd = -1;
 	if ((file->sealed_fd = sealed_take(store, dir, &file->sealed_path, error)) < 0)
 		return NULL;
-	if (readable && (file->plain_fd = scratch_take(store, dir, &file->plain_path, error)) < 0)
+	if (readable == PLAIN_FILE &&
+	    (file->plain_fd = scratch_take(store, dir, &file->plain_path, error)) < 0)
 		return NULL;
+	if (readable == PLAIN_BUFFERED)
+		file->plain_mem = plain_take(store);
 	file->caller_hashes = caller_hashes;
 	if (!caller_hashes && gnutls_hash_init(&file->sha256, GNUTLS_DIG_SHA256) < 0) {
 		file->sha256 = NULL;
@@ -256,19 +358,41 @@ file_new(store_t *store, gboolean readable, gboolean caller_hashes, GError **err
 spool_file_t *
 store_spool_file_new(store_t *store, GError **error)
 {
-	return file_new(store, FALSE, FALSE, error);
+	return file_new(store, PLAIN_NONE, FALSE, error);
 }
 
 spool_file_t *
 store_spool_file_new_hashed_by_caller(store_t *store, GError **error)
 {
-	return file_new(store, FALSE, TRUE, error);
+	return file_new(store, PLAIN_NONE, TRUE, error);
 }
 
 spool_file_t *
 store_spool_file_new_readable(store_t *store, GError **error)
 {
-	return file_new(store, TRUE, FALSE, error);
+	return file_new(store, PLAIN_FILE, FALSE, error);
+}
+
+spool_file_t *
+store_spool_file_new_buffered(store_t *store, GError **error)
+{
+	return file_new(store, PLAIN_BUFFERED, FALSE, error);
+}
+
+/* The plaintext of FILE outgrew memory: from now on in a file. */
+static gboolean
+spill(spool_file_t *file, GError **error)
+{
+	g_autofree char *dir = g_build_filename(file->store->spool, "tmp", NULL);
+	spool_plain_t *plain = g_steal_pointer(&file->plain_mem);
+	gboolean ok;
+
+	file->plain_fd = scratch_take(file->store, dir, &file->plain_path, error);
+	ok = file->plain_fd >= 0;
+	if (ok && !vault_write_full(file->plain_fd, plain->bytes->data, plain->bytes->len))
+		ok = io_error(error, "cannot write", file->plain_path);
+	plain_give(file->store, plain);
+	return ok;
 }
 
 gboolean
@@ -285,6 +409,14 @@ spool_file_write(spool_file_t *file, const void *data, gsize len, GError **error
 	if (file->sha256 != NULL)
 		gnutls_hash(file->sha256, data, len);
 	file->size += len;
+	if (file->plain_mem != NULL) {
+		if (plain_reserve(file->store, file->plain_mem, file->plain_mem->bytes->len + len)) {
+			g_byte_array_append(file->plain_mem->bytes, data, (guint)len);
+		} else if (!spill(file, error)) {
+			file->failed = TRUE;
+			return FALSE;
+		}
+	}
 	if (file->plain_fd >= 0 && !vault_write_full(file->plain_fd, data, len)) {
 		file->failed = TRUE;
 		return io_error(error, "cannot write", file->plain_path);
@@ -513,10 +645,18 @@ spool_file_path(const spool_file_t *file)
 	return file->plain_path != NULL ? file->plain_path : file->sealed_path;
 }
 
+GByteArray *
+spool_file_plaintext(const spool_file_t *file)
+{
+	return file->plain_mem != NULL ? file->plain_mem->bytes : NULL;
+}
+
 /* Drop the plaintext copy of a readable file. */
 static void
 drop_plaintext(spool_file_t *file)
 {
+	if (file->plain_mem != NULL)
+		plain_give(file->store, g_steal_pointer(&file->plain_mem));
 	if (file->plain_fd >= 0)
 		scratch_give(file->store, g_steal_pointer(&file->plain_path), file->plain_fd);
 	file->plain_fd = -1;

@@ -23,9 +23,21 @@ struct store {
 	GMutex scratch_lock;
 	GPtrArray *scratch; /* spool_scratch_t*, at most SPOOL_SCRATCH_MAX */
 	GPtrArray *spare;   /* spool_scratch_t*: new empty files for ciphertext */
+	GPtrArray *plain_pool; /* spool_plain_t*: spare plaintext buffers */
+	gsize plain_charged;   /* what plaintext buffers, in use or spare, have held */
+	/* db.c: waiting for the write lock (DATABASE-wait, see db.c) */
+	int wait_fd;
+	gboolean waiting;
+	gint64 busy_since;
 	/* db.c: prepared statements kept for reuse (SQL text → statement) */
 	GHashTable *statements;
 };
+
+/* Before taking the write lock for a group: wait (up to 2 s) while
+ * writers of other connections say they are waiting for it. */
+void store_yield_to_writers(store_t *store);
+/* A statement run with sqlite3_exec() directly is done: not waiting. */
+void store_wait_done(store_t *store);
 
 /* Set *error from the database's last error, graded (BUSY → temporary). */
 void store_set_error(store_t *store, GError **error, const char *what);

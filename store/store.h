@@ -51,6 +51,10 @@ spool_file_t *store_spool_file_new_hashed_by_caller(store_t *store, GError **err
 /* The same, and the plaintext is also written to spool_file_path() for a
  * reader (the parser of a raw message) until the file is kept or freed. */
 spool_file_t *store_spool_file_new_readable(store_t *store, GError **error);
+/* The same for a raw message the parser reads next: the plaintext is held
+ * in memory (spool_file_plaintext()) while it is small, else written to
+ * spool_file_path(), so memory stays bounded whatever the message. */
+spool_file_t *store_spool_file_new_buffered(store_t *store, GError **error);
 /* Have up to N empty temporary files ready for the next spool files, made
  * by the calling thread (in a fetch the least busy one, the router's, so
  * the fetching and the parse thread do not wait for the file system to
@@ -67,10 +71,14 @@ gboolean spool_file_finish_hashed(spool_file_t *file, const char *sha256, gsize 
                                   GError **error);
 const char *spool_file_sha256(const spool_file_t *file); /* valid after finish */
 gsize spool_file_size(const spool_file_t *file);
-/* Its temporary path in SPOOL/tmp: the plaintext for a readable file, else
- * the ciphertext being written (a scratch file only).  Borrowed, valid until
- * kept or freed. */
+/* Its temporary path in SPOOL/tmp: the plaintext for a readable file (and a
+ * buffered one whose plaintext is not in memory), else the ciphertext being
+ * written (a scratch file only).  Borrowed, valid until kept or freed. */
 const char *spool_file_path(const spool_file_t *file);
+/* A buffered file's plaintext while it is held in memory, else NULL (then
+ * it is at spool_file_path()).  Borrowed and not to be changed; valid until
+ * the file is kept or freed. */
+GByteArray *spool_file_plaintext(const spool_file_t *file);
 /* A write-only GMimeStream writing into the file (for the parser's
  * attachment sink).  Caller unrefs; the spool file must outlive it. */
 GMimeStream *spool_file_stream(spool_file_t *file);

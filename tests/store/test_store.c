@@ -450,6 +450,64 @@ test_reopen_and_json(fixture_t *f, gconstpointer data)
 	g_assert_cmpuint(json_array_get_length(json_object_get_array_member(o, "request_types")), ==, 1);
 }
 
+/* A staff command's transaction, in a thread of its own. */
+typedef struct {
+	store_t *store;
+	gint64 ticket;
+	gint started;  /* asked for the write lock */
+	gint finished; /* committed */
+} staff_t;
+
+static gpointer
+staff_write(gpointer data)
+{
+	staff_t *staff = data;
+	g_autoptr(GError) error = NULL;
+
+	g_atomic_int_set(&staff->started, 1);
+	g_assert_true(store_begin(staff->store, &error));
+	g_assert_no_error(error);
+	g_assert_true(store_ticket_set_state(staff->store, staff->ticket, "awaiting_verification",
+	                                     "sato", "ok", &error));
+	g_assert_true(store_commit(staff->store, &error));
+	g_atomic_int_set(&staff->finished, 1);
+	return NULL;
+}
+
+/* A fetch commits one group right after another; a staff command waiting
+ * for the write lock meanwhile gets it between two groups (it says it is
+ * waiting; store_group_begin() lets it go first) instead of retrying
+ * until its busy timeout. */
+static void
+test_groups_let_waiting_writers_in(fixture_t *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *db = g_build_filename(f->dir, "state", "pi.db", NULL);
+	g_autofree char *spool = g_build_filename(f->dir, "spool", NULL);
+	staff_t staff = {0};
+	GThread *thread;
+
+	(void)data;
+	staff.ticket = open_ticket(f->store, "a@example.jp", "awaiting_id", NULL);
+	staff.store = store_open(db, spool, &error);
+	g_assert_no_error(error);
+
+	g_assert_true(store_group_begin(f->store, &error));
+	thread = g_thread_new("staff", staff_write, &staff);
+	while (!g_atomic_int_get(&staff.started))
+		g_usleep(1000);
+	g_usleep(100 * 1000); /* the staff command waits for the lock */
+	g_assert_false(g_atomic_int_get(&staff.finished));
+	g_assert_true(store_group_commit(f->store, &error));
+	/* The next group starts only once the staff command is through. */
+	g_assert_true(store_group_begin(f->store, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_atomic_int_get(&staff.finished));
+	g_assert_true(store_group_commit(f->store, &error));
+	g_thread_join(thread);
+	store_free(staff.store);
+}
+
 static void
 test_audit_chain(fixture_t *f, gconstpointer data)
 {
@@ -498,5 +556,6 @@ main(int argc, char **argv)
 	ADD("/store/spool-hashed-by-caller", test_spool_hashed_by_caller);
 	ADD("/store/reopen-and-json", test_reopen_and_json);
 	ADD("/store/audit-chain", test_audit_chain);
+	ADD("/store/groups-let-waiting-writers-in", test_groups_let_waiting_writers_in);
 	return g_test_run();
 }

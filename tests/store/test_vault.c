@@ -546,6 +546,118 @@ test_encrypted_as_written(fixture_t *f, gconstpointer data)
 	}
 }
 
+/* Names of the files in DIR holding any bytes. */
+static guint
+count_nonempty(const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+	guint n = 0;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+		struct stat st;
+
+		if (g_stat(path, &st) == 0 && st.st_size > 0)
+			n++;
+	}
+	return n;
+}
+
+/* A buffered file (a raw message for the parser) holds its plaintext in
+ * memory while it is small and the process holds little else of the kind:
+ * nothing but its ciphertext in spool/tmp.  A message over 1 MiB, or one
+ * arriving while others hold the 4 MiB between them, goes to a plaintext
+ * file instead, with every byte written before and after the switch; a
+ * buffer given back is used again. */
+static void
+test_buffered_files(fixture_t *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) plain = random_bytes(1500000, 37);
+	const char *bytes = g_bytes_get_data(plain, NULL);
+	g_autofree char *tmp = g_build_filename(f->spool, "tmp", NULL);
+	spool_file_t *files[6];
+
+	(void)data;
+	/* small: in memory, only the ciphertext on disk */
+	{
+		g_autoptr(spool_file_t) file = store_spool_file_new_buffered(f->store, &error);
+		g_autofree char *relative = NULL;
+		g_autoptr(GBytes) back = NULL;
+
+		g_assert_no_error(error);
+		for (gsize off = 0; off < 300000; off += 65536)
+			g_assert_true(
+			    spool_file_write(file, bytes + off, MIN(65536, 300000 - off), &error));
+		g_assert_true(spool_file_finish(file, &error));
+		g_assert_nonnull(spool_file_plaintext(file));
+		g_assert_cmpmem(spool_file_plaintext(file)->data, spool_file_plaintext(file)->len,
+		                bytes, 300000);
+		g_assert_cmpuint(count_nonempty(tmp), ==, 1);
+		{
+			g_autofree char *sealed = NULL;
+			gsize len = 0;
+
+			g_assert_true(g_file_get_contents(spool_file_path(file), &sealed, &len, NULL));
+			g_assert_cmpmem(sealed, 8, "PIVAULT2", 8);
+		}
+		relative = spool_file_keep(file, "messages", &error);
+		g_assert_no_error(error);
+		g_assert_null(spool_file_plaintext(file));
+		back = decrypt(f->store, relative, &error);
+		g_assert_no_error(error);
+		g_assert_cmpmem(g_bytes_get_data(back, NULL), g_bytes_get_size(back), bytes, 300000);
+	}
+	/* over 1 MiB: moved to a plaintext file in the middle, nothing lost */
+	{
+		g_autoptr(spool_file_t) file = store_spool_file_new_buffered(f->store, &error);
+		g_autofree char *contents = NULL;
+		gsize len = 0;
+
+		g_assert_no_error(error);
+		for (gsize off = 0; off < 1500000; off += 65536)
+			g_assert_true(
+			    spool_file_write(file, bytes + off, MIN(65536, 1500000 - off), &error));
+		g_assert_true(spool_file_finish(file, &error));
+		g_assert_null(spool_file_plaintext(file));
+		g_assert_true(g_file_get_contents(spool_file_path(file), &contents, &len, NULL));
+		g_assert_cmpmem(contents, len, bytes, 1500000);
+	}
+	/* 900 KB each: four fit in 4 MiB, the fifth goes to a file */
+	for (guint i = 0; i < G_N_ELEMENTS(files) - 1; i++) {
+		files[i] = store_spool_file_new_buffered(f->store, &error);
+		g_assert_no_error(error);
+		g_assert_true(spool_file_write(files[i], bytes + i, 900000, &error));
+		g_assert_true(spool_file_finish(files[i], &error));
+	}
+	for (guint i = 0; i < 4; i++) {
+		g_assert_nonnull(spool_file_plaintext(files[i]));
+		g_assert_cmpmem(spool_file_plaintext(files[i])->data,
+		                spool_file_plaintext(files[i])->len, bytes + i, 900000);
+	}
+	g_assert_null(spool_file_plaintext(files[4]));
+	{
+		g_autofree char *contents = NULL;
+		gsize len = 0;
+
+		g_assert_true(g_file_get_contents(spool_file_path(files[4]), &contents, &len, NULL));
+		g_assert_cmpmem(contents, len, bytes + 4, 900000);
+	}
+	/* one given back: the next one is in memory again */
+	g_clear_pointer(&files[0], spool_file_free);
+	files[5] = store_spool_file_new_buffered(f->store, &error);
+	g_assert_no_error(error);
+	g_assert_true(spool_file_write(files[5], bytes + 5, 900000, &error));
+	g_assert_nonnull(spool_file_plaintext(files[5]));
+	g_assert_cmpmem(spool_file_plaintext(files[5])->data, spool_file_plaintext(files[5])->len,
+	                bytes + 5, 900000);
+	for (guint i = 1; i < G_N_ELEMENTS(files); i++)
+		spool_file_free(files[i]);
+	/* nothing left in spool/tmp holds a byte */
+	g_assert_cmpuint(count_nonempty(tmp), ==, 0);
+}
+
 /* Files written before encryption was streamed ("PIVAULT1": every chunk
  * authenticated with the name) are still read. */
 static void
@@ -662,6 +774,7 @@ main(int argc, char **argv)
 	ADD("/vault/tampering", test_tampering);
 	ADD("/vault/encrypted-as-written", test_encrypted_as_written);
 	ADD("/vault/version-1-files", test_version_1_files);
+	ADD("/vault/buffered-files", test_buffered_files);
 	ADD("/vault/prepared-files", test_prepared_files);
 	ADD("/vault/key-file", test_key_file);
 	ADD("/vault/key-elsewhere-and-fresh", test_key_elsewhere_and_fresh);
