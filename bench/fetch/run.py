@@ -108,10 +108,48 @@ def run_measured(argv, env=None, cwd=None):
     return elapsed, rss, proc.returncode, err.read()[-2000:].decode(errors="replace")
 
 
+def settle(dovecot):
+    """Between rows, untimed: every row starts from the same state.
+
+    - Every dirty page is written back, so that no row pays for the previous
+      one's write-back (mbsync with fsync off leaves ~1 GB dirty, which the
+      next row's syncfs would otherwise flush).
+    - Rows do not delete each other's output: ext4 without a journal (as
+      here) skips inodes freed in the last 60 seconds when it allocates one
+      (recently_deleted()), and scanning past thousands of them made
+      whichever row came after a deletion up to 15% slower.
+    - As root, the page cache is dropped and the mailbox read back in: in
+      this VM, page cache growing into memory never touched before costs
+      about twice the system time (0.9 s against 2.0 s for the same
+      500-message fetch), so without this every row is slower than the one
+      before it.  Without root, a warning says the rows are not comparable
+      in order."""
+    os.sync()
+    if os.geteuid() == 0:
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("1\n")
+        for dirpath, _, files in os.walk(os.path.join(dovecot.dir, "mail")):
+            for name in files:
+                with open(os.path.join(dirpath, name), "rb") as f:
+                    while f.read(1 << 20):
+                        pass
+    time.sleep(1)
+
+
+_rows = 0
+
+
+def row_dir(work, what):
+    """A fresh folder for one row's output, kept until the end of the run."""
+    global _rows
+    _rows += 1
+    path = os.path.join(work, f"{what}-{_rows}")
+    os.makedirs(path)
+    return path
+
+
 def bench_mbsync(d, work, n, nbytes):
-    target = os.path.join(work, "mbsync-maildir")
-    shutil.rmtree(target, ignore_errors=True)
-    os.makedirs(target)
+    target = row_dir(work, "mbsync-maildir")
     rc = os.path.join(work, "mbsyncrc")
     with open(rc, "w") as f:
         f.write(f"""FSync no
@@ -150,9 +188,7 @@ SyncState *
 
 
 def bench_privacy_inbox(d, work, binary, n, batch):
-    state = os.path.join(work, "pi-state")
-    shutil.rmtree(state, ignore_errors=True)
-    os.makedirs(state)
+    state = row_dir(work, "pi-state")
     config = os.path.join(work, "bench.ini")
     with open(os.path.join(work, "imap-password"), "w") as f:
         f.write(d.password + "\n")
@@ -207,10 +243,27 @@ def main():
     d = Dovecot(os.path.join(work, "dovecot"), no_tls=True)
     d.start()
     try:
+        rows = (0 if a.no_mbsync else 1) + 1 + len(a.compare)
+        need = a.messages * a.size * (1 + 1.1 * rows * a.repeat)
+        free = shutil.disk_usage(work).free
+        if free < need:
+            raise SystemExit(f"bench: needs about {need / 1e9:.1f} GB free in {work} "
+                             f"(the mailbox and every row's output), has {free / 1e9:.1f} GB")
         nbytes = fill_maildir(d, a.messages, a.size)
         print(f"mailbox: {a.messages} messages, {nbytes / 1e6:.0f} MB "
               f"(Dovecot {d.imap_port}, plain IMAP on loopback)")
         results = {}
+        # Untimed: the first FETCH of the mailbox makes Dovecot write its
+        # cache, which would slow whichever row came first.
+        print("warm-up (untimed) ...", flush=True)
+        if os.geteuid() != 0:
+            print("bench: not root, so the page cache is not reset between rows: "
+                  "later rows may run slower (see settle())", file=sys.stderr)
+        settle(d)
+        if a.no_mbsync:
+            bench_privacy_inbox(d, work, binary, a.messages, a.batch)
+        else:
+            bench_mbsync(d, work, a.messages, nbytes)
         for r in range(a.repeat):
             runs = [] if a.no_mbsync else [("mbsync (fsync off)", lambda: bench_mbsync(
                 d, work, a.messages, nbytes))]
@@ -220,15 +273,22 @@ def main():
                 name, _, other = spec.partition("=")
                 runs.append((name, lambda other=other: bench_privacy_inbox(
                     d, work, os.path.abspath(other), a.messages, a.batch)))
-            for name, fn in runs:
+            # Each repeat starts one row later: no program is always first or
+            # always right after another.
+            shift = r % len(runs)
+            for name, fn in runs[shift:] + runs[:shift]:
+                settle(d)
                 t, rss = fn()
                 results.setdefault(name, []).append((t, rss))
                 print(f"{name:28s} {t:7.1f} s  {a.messages / t:7.1f} msg/s  "
                       f"{nbytes / t / 1e6:6.1f} MB/s  peak RSS {rss / 1024:6.1f} MB", flush=True)
-        print("summary (best of runs):")
+        print("summary (median and best of runs):")
         for name, rows in results.items():
-            t = min(x[0] for x in rows)
-            print(f"  {name:28s} {a.messages / t:7.1f} msg/s, peak RSS "
+            times = sorted(x[0] for x in rows)
+            med = times[len(times) // 2] if len(times) % 2 else \
+                (times[len(times) // 2 - 1] + times[len(times) // 2]) / 2
+            print(f"  {name:28s} median {a.messages / med:7.1f} msg/s, best "
+                  f"{a.messages / times[0]:7.1f} msg/s, peak RSS "
                   f"{max(x[1] for x in rows) / 1024:.1f} MB")
     finally:
         d.stop()
