@@ -101,22 +101,26 @@ gboolean store_meta_set(store_t *store, const char *name, const char *value, GEr
 /* ---- vault internals (vault.c, vault_key.c) ---- */
 #include <sodium.h>
 
-/* Two versions: files written before streaming encryption ("PIVAULT1",
- * read only) and files encrypted as they are written ("PIVAULT2"). */
+/* Three versions: files written before streaming encryption ("PIVAULT1",
+ * read only), files encrypted as they are written with secretstream
+ * ("PIVAULT2", read only) and with AES-256-GCM ("PIVAULT3"); see vault.c. */
 #define VAULT_MAGIC_V1 "PIVAULT1"
-#define VAULT_MAGIC "PIVAULT2"
+#define VAULT_MAGIC_V2 "PIVAULT2"
+#define VAULT_MAGIC "PIVAULT3"
 #define VAULT_MAGIC_LEN 8
 #define VAULT_PREFIX_LEN (VAULT_MAGIC_LEN + STORE_VAULT_KEY_ID_LEN)
 #define VAULT_HEADER_LEN_V1 (VAULT_PREFIX_LEN + crypto_secretstream_xchacha20poly1305_HEADERBYTES)
 #define VAULT_BINDING_LEN 32
 #define VAULT_HEADER_LEN (VAULT_HEADER_LEN_V1 + VAULT_BINDING_LEN)
 #define VAULT_CHUNK 65536
-#define VAULT_ABYTES crypto_secretstream_xchacha20poly1305_ABYTES
+#define VAULT_ABYTES_V2 crypto_secretstream_xchacha20poly1305_ABYTES
+#define VAULT_ABYTES 16 /* the GCM tag */
+#define VAULT_SALT_LEN crypto_secretstream_xchacha20poly1305_HEADERBYTES /* 24, same place */
 #define VAULT_AD_LEN (VAULT_PREFIX_LEN + 32)
 #define KEY_BYTES crypto_secretstream_xchacha20poly1305_KEYBYTES
 
 /* Is HEAD (at least VAULT_MAGIC_LEN bytes) the start of a vault file, of
- * either version? */
+ * any version? */
 gboolean vault_has_magic(const unsigned char *head);
 
 /* Encryption as the bytes arrive (vault.c): the plaintext is never on disk.

@@ -38,14 +38,17 @@ def shared_tls_dir():
 
 
 def spool_plaintext(path, key_hex):
-    """The plaintext of an encrypted spool file, decrypted with libsodium
-    through PyNaCl following the format in store/vault.c (not with
-    privacy-inbox's own code): "PIVAULT2", key id, secretstream header, the
-    binding (keyed BLAKE2b-256 of the 40 bytes before it and the file's name,
-    its plaintext's SHA-256), then 64 KiB chunks + 17 bytes, each
-    authenticated with the first 16 bytes.  Files of version 1 ("PIVAULT1")
-    have no binding, and every chunk is authenticated with the first 16
-    bytes and the name."""
+    """The plaintext of an encrypted spool file, decrypted following the
+    format in store/vault.c (not with privacy-inbox's own code): "PIVAULT3",
+    key id, salt, the binding (keyed BLAKE2b-256 of the 40 bytes before it
+    and the file's name, its plaintext's SHA-256), then 64 KiB chunks + a
+    16-byte tag, AES-256-GCM (Python's cryptography) with the file's key
+    (keyed BLAKE2b-256 of a label and the salt), the nonce chunk number
+    (8 bytes little-endian) and last-chunk flag (4 bytes), the first 16 bytes
+    as associated data.  Version 2 ("PIVAULT2", read with libsodium through
+    PyNaCl): a secretstream header instead of the salt, chunks + 17 bytes.
+    Version 1 ("PIVAULT1") has no binding, and every chunk is authenticated
+    with the first 16 bytes and the name."""
     import hashlib
     import hmac
     import nacl.bindings as sodium
@@ -54,12 +57,30 @@ def spool_plaintext(path, key_hex):
         data = f.read()
     key = bytes.fromhex(key_hex)
     name = bytes.fromhex(os.path.basename(path))
-    if data[:8] == b"PIVAULT2":
+    if data[:8] in (b"PIVAULT3", b"PIVAULT2"):
         binding_key = hashlib.blake2b(b"privacy-inbox spool binding", digest_size=32,
                                       key=key).digest()
         binding = hashlib.blake2b(data[:40] + name, digest_size=32, key=binding_key).digest()
         if not hmac.compare_digest(binding, data[40:72]):
             raise ValueError(f"{path} does not belong under its name")
+    if data[:8] == b"PIVAULT3":
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+        file_key = hashlib.blake2b(b"privacy-inbox spool file key" + data[16:40],
+                                   digest_size=32, key=key).digest()
+        gcm, out, pos, counter = AESGCM(file_key), [], 72, 0
+        while True:
+            piece = data[pos:pos + 65536 + 16]
+            pos += len(piece)
+            last = pos == len(data)
+            nonce = counter.to_bytes(8, "little") + (1 if last else 0).to_bytes(4, "big")
+            out.append(gcm.decrypt(nonce, piece, data[:16]))
+            counter += 1
+            if last:
+                plaintext = b"".join(out)
+                if hashlib.sha256(plaintext).digest() != name:
+                    raise ValueError(f"{path}: content does not match its name")
+                return plaintext
+    if data[:8] == b"PIVAULT2":
         ad, pos = data[:16], 72
     elif data[:8] == b"PIVAULT1":
         ad, pos = data[:16] + name, 40

@@ -67,7 +67,7 @@ class Vault(PipelineCase):
         for p, plain in ((path, photo), (raw_path, raw)):
             with open(p, "rb") as f:
                 stored = f.read()
-            self.assertTrue(stored.startswith(b"PIVAULT2"))
+            self.assertTrue(stored.startswith(b"PIVAULT3"))
             self.assertNotIn(plain[100:164], stored)
             self.assertEqual(spool_plaintext(p, self.key_hex()), plain)
             self.assertEqual(os.stat(p).st_mode & 0o777, 0o600)

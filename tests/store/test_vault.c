@@ -136,9 +136,9 @@ test_round_trip(fixture_t *f, gconstpointer data)
 		g_assert_cmpint(g_stat(abs, &st), ==, 0);
 		g_assert_cmpint(st.st_mode & 0777, ==, 0600);
 		g_assert_true(g_file_get_contents(abs, &raw, &raw_len, NULL));
-		g_assert_cmpmem(raw, 8, "PIVAULT2", 8);
-		/* header 72 bytes, then every 64 KiB chunk (and the final one) + 17 */
-		g_assert_cmpuint(raw_len, ==, 72 + sizes[i] + 17 * chunks);
+		g_assert_cmpmem(raw, 8, "PIVAULT3", 8);
+		/* header 72 bytes, then every 64 KiB chunk (and the final one) + its 16-byte tag */
+		g_assert_cmpuint(raw_len, ==, 72 + sizes[i] + 16 * chunks);
 		if (sizes[i] >= 64)
 			g_assert_null(memmem(raw, raw_len,
 			                     (const char *)g_bytes_get_data(plain, NULL) + 16, 32));
@@ -249,14 +249,25 @@ test_tampering(fixture_t *f, gconstpointer data)
 	/* One flipped bit in the second chunk. */
 	{
 		g_autofree char *bad = g_memdup2(good, len);
-		bad[72 + 65536 + 17 + 100] ^= 0x01;
+		bad[72 + 65536 + 16 + 100] ^= 0x01;
+		g_assert_true(g_file_set_contents(abs, bad, (gssize)len, NULL));
+		expect_damaged(f->store, relative, "authentication failed");
+	}
+	/* The first two chunks swapped: each is bound to its place. */
+	{
+		g_autofree char *bad = g_memdup2(good, len);
+		memcpy(bad + 72, good + 72 + 65536 + 16, 65536 + 16);
+		memcpy(bad + 72 + 65536 + 16, good + 72, 65536 + 16);
 		g_assert_true(g_file_set_contents(abs, bad, (gssize)len, NULL));
 		expect_damaged(f->store, relative, "authentication failed");
 	}
 	/* The last chunk cut off: truncation is noticed. */
 	g_assert_true(
-	    g_file_set_contents(abs, good, (gssize)(len - (150000 - 2 * 65536) - 17), NULL));
+	    g_file_set_contents(abs, good, (gssize)(len - (150000 - 2 * 65536) - 16), NULL));
 	expect_damaged(f->store, relative, "truncated");
+	/* ... and so is a cut inside it. */
+	g_assert_true(g_file_set_contents(abs, good, (gssize)(len - 100), NULL));
+	expect_damaged(f->store, relative, "authentication failed");
 	/* Bytes appended after the final chunk. */
 	{
 		g_autofree char *longer = g_malloc(len + 1);
@@ -467,7 +478,7 @@ test_files_from_before_encryption(fixture_t *f, gconstpointer data)
 		g_autofree char *raw = NULL;
 		g_autoptr(GBytes) back = NULL;
 		g_assert_true(g_file_get_contents(path, &raw, NULL, NULL));
-		g_assert_true(g_str_has_prefix(raw, "PIVAULT2"));
+		g_assert_true(g_str_has_prefix(raw, "PIVAULT3"));
 		back = decrypt(f->store, relative, &error);
 		g_assert_no_error(error);
 		g_assert_cmpmem(g_bytes_get_data(back, NULL), g_bytes_get_size(back), old,
@@ -505,7 +516,7 @@ test_encrypted_as_written(fixture_t *f, gconstpointer data)
 
 			n_files++;
 			g_assert_true(g_file_get_contents(path, &contents, &len, NULL));
-			g_assert_cmpmem(contents, 8, "PIVAULT2", 8);
+			g_assert_cmpmem(contents, 8, "PIVAULT3", 8);
 			g_assert_null(memmem(contents, len, bytes + 1000, 64));
 		}
 		g_assert_cmpuint(n_files, ==, 1);
@@ -600,7 +611,7 @@ test_buffered_files(fixture_t *f, gconstpointer data)
 			gsize len = 0;
 
 			g_assert_true(g_file_get_contents(spool_file_path(file), &sealed, &len, NULL));
-			g_assert_cmpmem(sealed, 8, "PIVAULT2", 8);
+			g_assert_cmpmem(sealed, 8, "PIVAULT3", 8);
 		}
 		relative = spool_file_keep(file, "messages", &error);
 		g_assert_no_error(error);
@@ -717,6 +728,101 @@ test_version_1_files(fixture_t *f, gconstpointer data)
 	}
 }
 
+/* Files of version 2 (secretstream, XChaCha20-Poly1305, with the binding),
+ * written before AES-256-GCM, are still read, whole and as a stream. */
+static void
+test_version_2_files(fixture_t *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) plain = random_bytes(140000, 43);
+	g_autofree char *sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, plain);
+	g_autofree char *relative = g_strdup_printf("messages/%.2s/%s", sha, sha);
+	g_autofree char *abs = store_spool_path(f->store, relative);
+	g_autofree char *dir = g_path_get_dirname(abs);
+	g_autofree char *key_hex = NULL;
+	g_autofree char *id = store_vault_key_id(f->store);
+	static const char label[] = "privacy-inbox spool binding";
+	unsigned char key[32], binding_key[32], sha_bin[32];
+	crypto_secretstream_xchacha20poly1305_state state;
+	crypto_generichash_state h;
+	GByteArray *out = g_byte_array_new();
+	const guint8 *p = g_bytes_get_data(plain, NULL);
+	gsize left = g_bytes_get_size(plain);
+	size_t bin_len = 0;
+
+	(void)data;
+	g_assert_true(g_file_get_contents(f->key, &key_hex, NULL, NULL));
+	g_assert_cmpint(sodium_hex2bin(key, 32, key_hex, 64, NULL, &bin_len, NULL), ==, 0);
+	g_assert_cmpint(sodium_hex2bin(sha_bin, 32, sha, 64, NULL, &bin_len, NULL), ==, 0);
+	g_byte_array_set_size(out, 72);
+	memcpy(out->data, "PIVAULT2", 8);
+	g_assert_cmpint(sodium_hex2bin(out->data + 8, 8, id, 16, NULL, &bin_len, NULL), ==, 0);
+	crypto_secretstream_xchacha20poly1305_init_push(&state, out->data + 16, key);
+	crypto_generichash(binding_key, 32, (const unsigned char *)label, sizeof(label) - 1, key, 32);
+	crypto_generichash_init(&h, binding_key, 32, 32);
+	crypto_generichash_update(&h, out->data, 40);
+	crypto_generichash_update(&h, sha_bin, 32);
+	crypto_generichash_final(&h, out->data + 40, 32);
+	do {
+		gsize n = MIN(left, 65536);
+		guint at = out->len;
+		unsigned long long clen = 0;
+
+		g_byte_array_set_size(out, at + (guint)n + 17);
+		crypto_secretstream_xchacha20poly1305_push(
+		    &state, out->data + at, &clen, p, n, out->data, 16,
+		    n == left ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+		p += n;
+		left -= n;
+		if (left == 0)
+			break;
+	} while (TRUE);
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(abs, (const char *)out->data, out->len, NULL));
+	g_byte_array_unref(out);
+	{
+		g_autoptr(GBytes) back = decrypt(f->store, relative, &error);
+		g_autoptr(GMimeStream) stream = store_spool_open_stream(f->store, relative, &error);
+		g_autoptr(GBytes) streamed = NULL;
+
+		g_assert_no_error(error);
+		g_assert_true(g_bytes_equal(back, plain));
+		g_assert_cmpint(g_mime_stream_length(stream), ==, 140000);
+		streamed = read_stream(stream);
+		g_assert_true(g_bytes_equal(streamed, plain));
+	}
+}
+
+/* A plaintext of exactly two chunks: the last chunk is full and says it is
+ * the last; without it the file is truncated. */
+static void
+test_whole_chunks(fixture_t *f, gconstpointer data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) plain = random_bytes(2 * 65536, 47);
+	g_autofree char *relative = keep(f->store, plain, "documents");
+	g_autofree char *abs = store_spool_path(f->store, relative);
+	g_autofree char *good = NULL;
+	gsize len = 0;
+
+	(void)data;
+	g_assert_true(g_file_get_contents(abs, &good, &len, NULL));
+	g_assert_cmpuint(len, ==, 72 + 2 * (65536 + 16));
+	{
+		g_autoptr(GBytes) back = decrypt(f->store, relative, &error);
+		g_autoptr(GMimeStream) stream = store_spool_open_stream(f->store, relative, &error);
+		g_autoptr(GBytes) streamed = NULL;
+
+		g_assert_no_error(error);
+		g_assert_true(g_bytes_equal(back, plain));
+		g_assert_cmpint(g_mime_stream_length(stream), ==, 2 * 65536);
+		streamed = read_stream(stream);
+		g_assert_true(g_bytes_equal(streamed, plain));
+	}
+	g_assert_true(g_file_set_contents(abs, good, (gssize)(72 + 65536 + 16), NULL));
+	expect_damaged(f->store, relative, "truncated");
+}
+
 /* Files prepared ahead (by the fetcher's thread) are the ones the next
  * spool files use; what is left goes with the store. */
 static void
@@ -774,6 +880,8 @@ main(int argc, char **argv)
 	ADD("/vault/tampering", test_tampering);
 	ADD("/vault/encrypted-as-written", test_encrypted_as_written);
 	ADD("/vault/version-1-files", test_version_1_files);
+	ADD("/vault/version-2-files", test_version_2_files);
+	ADD("/vault/whole-chunks", test_whole_chunks);
 	ADD("/vault/buffered-files", test_buffered_files);
 	ADD("/vault/prepared-files", test_prepared_files);
 	ADD("/vault/key-file", test_key_file);
