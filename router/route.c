@@ -501,6 +501,10 @@ parse_raw(store_t *store, parser_t *parser, spool_file_t *raw, gboolean owns_raw
 	parsed->request = parser_parse_stream(parser, stream, &sink, error);
 	if (parsed->request == NULL)
 		return NULL;
+	/* Routing needs only the ciphertext: the plaintext's memory (or file)
+	 * goes to the next message while this one waits for the router. */
+	g_clear_object(&stream);
+	spool_file_drop_plaintext(raw);
 	drop_other_files(parsed);
 	return g_steal_pointer(&parsed);
 }

@@ -24,6 +24,7 @@ struct store {
 	GPtrArray *scratch; /* spool_scratch_t*, at most SPOOL_SCRATCH_MAX */
 	GPtrArray *spare;   /* spool_scratch_t*: new empty files for ciphertext */
 	GPtrArray *plain_pool; /* spool_plain_t*: spare plaintext buffers */
+	GThreadPool *janitor;  /* empties used plaintext files (made on first use) */
 	gsize plain_charged;   /* what plaintext buffers, in use or spare, have held */
 	/* db.c: waiting for the write lock (DATABASE-wait, see db.c) */
 	int wait_fd;

@@ -79,6 +79,9 @@ const char *spool_file_path(const spool_file_t *file);
  * it is at spool_file_path()).  Borrowed and not to be changed; valid until
  * the file is kept or freed. */
 GByteArray *spool_file_plaintext(const spool_file_t *file);
+/* Done reading a readable or buffered file's plaintext (parsed): its buffer
+ * or file goes back for the next message now, not when this one is kept. */
+void spool_file_drop_plaintext(spool_file_t *file);
 /* A write-only GMimeStream writing into the file (for the parser's
  * attachment sink).  Caller unrefs; the spool file must outlive it. */
 GMimeStream *spool_file_stream(spool_file_t *file);
