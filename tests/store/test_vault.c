@@ -675,34 +675,16 @@ test_buffered_files(fixture_t *f, gconstpointer data)
 	g_assert_cmpuint(count_nonempty_settled(tmp), ==, 0);
 }
 
-/* Files written before encryption was streamed ("PIVAULT1": every chunk
- * authenticated with the name) are still read. */
+/* Append PLAIN to OUT as a secretstream with KEY, its header at bytes 16–39
+ * of OUT (which has at least 40), every chunk authenticated with AD. */
 static void
-test_version_1_files(fixture_t *f, gconstpointer data)
+push_secretstream(GByteArray *out, const unsigned char *key, const unsigned char *ad,
+                  gsize ad_len, GBytes *plain)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) plain = random_bytes(140000, 41);
-	g_autofree char *sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, plain);
-	g_autofree char *relative = g_strdup_printf("documents/%.2s/%s", sha, sha);
-	g_autofree char *abs = store_spool_path(f->store, relative);
-	g_autofree char *dir = g_path_get_dirname(abs);
-	g_autofree char *key_hex = NULL;
-	g_autofree char *id = store_vault_key_id(f->store);
-	unsigned char key[32], ad[48];
 	crypto_secretstream_xchacha20poly1305_state state;
-	GByteArray *out = g_byte_array_new();
 	const guint8 *p = g_bytes_get_data(plain, NULL);
 	gsize left = g_bytes_get_size(plain);
-	size_t bin_len = 0;
 
-	(void)data;
-	g_assert_true(g_file_get_contents(f->key, &key_hex, NULL, NULL));
-	g_assert_cmpint(sodium_hex2bin(key, 32, key_hex, 64, NULL, &bin_len, NULL), ==, 0);
-	memcpy(ad, "PIVAULT1", 8);
-	g_assert_cmpint(sodium_hex2bin(ad + 8, 8, id, 16, NULL, &bin_len, NULL), ==, 0);
-	g_assert_cmpint(sodium_hex2bin(ad + 16, 32, sha, 64, NULL, &bin_len, NULL), ==, 0);
-	g_byte_array_append(out, ad, 16);
-	g_byte_array_set_size(out, 40);
 	crypto_secretstream_xchacha20poly1305_init_push(&state, out->data + 16, key);
 	do {
 		gsize n = MIN(left, 65536);
@@ -711,27 +693,71 @@ test_version_1_files(fixture_t *f, gconstpointer data)
 
 		g_byte_array_set_size(out, at + (guint)n + 17);
 		crypto_secretstream_xchacha20poly1305_push(
-		    &state, out->data + at, &clen, p, n, ad, sizeof(ad),
+		    &state, out->data + at, &clen, p, n, ad, ad_len,
 		    n == left ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
 		p += n;
 		left -= n;
-		if (n < 65536)
-			break;
-	} while (TRUE);
+	} while (left > 0);
+}
+
+/* Put OUT (taken) in the spool as RELATIVE; it reads back as PLAIN, whole
+ * and as a stream. */
+static void
+check_older_file(fixture_t *f, const char *relative, GByteArray *out, GBytes *plain)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *abs = store_spool_path(f->store, relative);
+	g_autofree char *dir = g_path_get_dirname(abs);
+	g_autoptr(GBytes) back = NULL;
+	g_autoptr(GMimeStream) stream = NULL;
+	g_autoptr(GBytes) streamed = NULL;
+
 	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
 	g_assert_true(g_file_set_contents(abs, (const char *)out->data, out->len, NULL));
 	g_byte_array_unref(out);
-	{
-		g_autoptr(GBytes) back = decrypt(f->store, relative, &error);
-		g_autoptr(GMimeStream) stream = store_spool_open_stream(f->store, relative, &error);
-		g_autoptr(GBytes) streamed = NULL;
+	back = decrypt(f->store, relative, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_bytes_equal(back, plain));
+	stream = store_spool_open_stream(f->store, relative, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(g_mime_stream_length(stream), ==, (gint64)g_bytes_get_size(plain));
+	streamed = read_stream(stream);
+	g_assert_true(g_bytes_equal(streamed, plain));
+}
 
-		g_assert_no_error(error);
-		g_assert_true(g_bytes_equal(back, plain));
-		g_assert_cmpint(g_mime_stream_length(stream), ==, 140000);
-		streamed = read_stream(stream);
-		g_assert_true(g_bytes_equal(streamed, plain));
-	}
+/* The spool key of F's store. */
+static void
+read_key(fixture_t *f, unsigned char key[32])
+{
+	g_autofree char *key_hex = NULL;
+	size_t bin_len = 0;
+
+	g_assert_true(g_file_get_contents(f->key, &key_hex, NULL, NULL));
+	g_assert_cmpint(sodium_hex2bin(key, 32, key_hex, 64, NULL, &bin_len, NULL), ==, 0);
+}
+
+/* Files written before encryption was streamed ("PIVAULT1": every chunk
+ * authenticated with the name) are still read. */
+static void
+test_version_1_files(fixture_t *f, gconstpointer data)
+{
+	g_autoptr(GBytes) plain = random_bytes(140000, 41);
+	g_autofree char *sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, plain);
+	g_autofree char *relative = g_strdup_printf("documents/%.2s/%s", sha, sha);
+	g_autofree char *id = store_vault_key_id(f->store);
+	unsigned char key[32], ad[48];
+	GByteArray *out = g_byte_array_new();
+	size_t bin_len = 0;
+
+	(void)data;
+	read_key(f, key);
+	memcpy(ad, "PIVAULT1", 8);
+	g_assert_cmpint(sodium_hex2bin(ad + 8, 8, id, 16, NULL, &bin_len, NULL), ==, 0);
+	g_assert_cmpint(sodium_hex2bin(ad + 16, 32, sha, 64, NULL, &bin_len, NULL), ==, 0);
+	g_byte_array_append(out, ad, 16);
+	g_byte_array_set_size(out, 40);
+	push_secretstream(out, key, ad, sizeof(ad), plain);
+	check_older_file(f, relative, out, plain);
 }
 
 /* Files of version 2 (secretstream, XChaCha20-Poly1305, with the binding),
@@ -739,64 +765,31 @@ test_version_1_files(fixture_t *f, gconstpointer data)
 static void
 test_version_2_files(fixture_t *f, gconstpointer data)
 {
-	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) plain = random_bytes(140000, 43);
 	g_autofree char *sha = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, plain);
 	g_autofree char *relative = g_strdup_printf("messages/%.2s/%s", sha, sha);
-	g_autofree char *abs = store_spool_path(f->store, relative);
-	g_autofree char *dir = g_path_get_dirname(abs);
-	g_autofree char *key_hex = NULL;
 	g_autofree char *id = store_vault_key_id(f->store);
 	static const char label[] = "privacy-inbox spool binding";
-	unsigned char key[32], binding_key[32], sha_bin[32];
-	crypto_secretstream_xchacha20poly1305_state state;
+	unsigned char key[32], binding_key[32], sha_bin[32], prefix[16];
 	crypto_generichash_state h;
 	GByteArray *out = g_byte_array_new();
-	const guint8 *p = g_bytes_get_data(plain, NULL);
-	gsize left = g_bytes_get_size(plain);
 	size_t bin_len = 0;
 
 	(void)data;
-	g_assert_true(g_file_get_contents(f->key, &key_hex, NULL, NULL));
-	g_assert_cmpint(sodium_hex2bin(key, 32, key_hex, 64, NULL, &bin_len, NULL), ==, 0);
+	read_key(f, key);
 	g_assert_cmpint(sodium_hex2bin(sha_bin, 32, sha, 64, NULL, &bin_len, NULL), ==, 0);
 	g_byte_array_set_size(out, 72);
 	memcpy(out->data, "PIVAULT2", 8);
 	g_assert_cmpint(sodium_hex2bin(out->data + 8, 8, id, 16, NULL, &bin_len, NULL), ==, 0);
-	crypto_secretstream_xchacha20poly1305_init_push(&state, out->data + 16, key);
+	memcpy(prefix, out->data, 16); /* OUT moves as it grows */
+	/* the stream (its header at bytes 16–39), then the binding over them */
+	push_secretstream(out, key, prefix, sizeof(prefix), plain);
 	crypto_generichash(binding_key, 32, (const unsigned char *)label, sizeof(label) - 1, key, 32);
 	crypto_generichash_init(&h, binding_key, 32, 32);
 	crypto_generichash_update(&h, out->data, 40);
 	crypto_generichash_update(&h, sha_bin, 32);
 	crypto_generichash_final(&h, out->data + 40, 32);
-	do {
-		gsize n = MIN(left, 65536);
-		guint at = out->len;
-		unsigned long long clen = 0;
-
-		g_byte_array_set_size(out, at + (guint)n + 17);
-		crypto_secretstream_xchacha20poly1305_push(
-		    &state, out->data + at, &clen, p, n, out->data, 16,
-		    n == left ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
-		p += n;
-		left -= n;
-		if (left == 0)
-			break;
-	} while (TRUE);
-	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
-	g_assert_true(g_file_set_contents(abs, (const char *)out->data, out->len, NULL));
-	g_byte_array_unref(out);
-	{
-		g_autoptr(GBytes) back = decrypt(f->store, relative, &error);
-		g_autoptr(GMimeStream) stream = store_spool_open_stream(f->store, relative, &error);
-		g_autoptr(GBytes) streamed = NULL;
-
-		g_assert_no_error(error);
-		g_assert_true(g_bytes_equal(back, plain));
-		g_assert_cmpint(g_mime_stream_length(stream), ==, 140000);
-		streamed = read_stream(stream);
-		g_assert_true(g_bytes_equal(streamed, plain));
-	}
+	check_older_file(f, relative, out, plain);
 }
 
 /* A plaintext of exactly two chunks: the last chunk is full and says it is
