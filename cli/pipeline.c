@@ -361,9 +361,7 @@ fetch_batches(pipeline_t *p, fetcher_t *f, fetch_ctx_t *ctx, worker_t *worker, G
 		if (!fetched) {
 			/* The connection is in an unknown state: what arrived is
 			 * committed, its pending rows left for the next pass. */
-			g_autoptr(GArray) routed = g_array_new(FALSE, FALSE, sizeof(guint32));
-
-			if (!worker_flush(worker, routed, error))
+			if (!worker_flush(worker, NULL, error))
 				return FALSE;
 			g_propagate_error(error, g_steal_pointer(&fetch_error));
 			return FALSE;
@@ -375,11 +373,7 @@ fetch_batches(pipeline_t *p, fetcher_t *f, fetch_ctx_t *ctx, worker_t *worker, G
 	if (ticket != 0 && !update_committed(ctx, f, worker, ticket, error))
 		return FALSE;
 	/* The last server updates recorded before the caller has the store back. */
-	{
-		g_autoptr(GArray) routed = g_array_new(FALSE, FALSE, sizeof(guint32));
-
-		return worker_flush(worker, routed, error);
-	}
+	return worker_flush(worker, NULL, error);
 }
 
 gboolean

@@ -297,12 +297,12 @@ worker_flush_begin(worker_t *w)
 	item_t *item = g_new0(item_t, 1);
 	guint ticket;
 
-	/* Flushes are done in the order they are asked for (one queue). */
+	/* Flushes are done in the order they are queued: tickets too. */
+	item->kind = ITEM_FLUSH;
 	g_mutex_lock(&w->lock);
 	ticket = ++w->flushes_asked;
-	g_mutex_unlock(&w->lock);
-	item->kind = ITEM_FLUSH;
 	g_async_queue_push(w->incoming, item);
+	g_mutex_unlock(&w->lock);
 	return ticket;
 }
 
@@ -314,7 +314,8 @@ worker_flush_wait(worker_t *w, guint ticket, GArray *routed, GError **error)
 	g_mutex_lock(&w->lock);
 	while (w->flushes < ticket)
 		g_cond_wait(&w->changed, &w->lock);
-	g_array_append_vals(routed, w->committed->data, w->committed->len);
+	if (routed != NULL)
+		g_array_append_vals(routed, w->committed->data, w->committed->len);
 	g_array_set_size(w->committed, 0);
 	ok = w->error == NULL;
 	/* Kept: the worker stays failed (later messages are dropped). */

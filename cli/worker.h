@@ -60,7 +60,7 @@ gboolean worker_push(worker_t *worker, gpointer message, guint32 uid, GDateTime 
 
 /* Wait until everything handed over is routed (or dropped after an error or
  * a stop request), commit the group, and append the UIDs committed since
- * the last flush to ROUTED.  FALSE with the first error; what was committed
+ * the last flush to ROUTED (NULL: not wanted).  FALSE with the first error; what was committed
  * before it is in ROUTED all the same. */
 gboolean worker_flush(worker_t *worker, GArray *routed, GError **error);
 /* The same in two steps, so the caller can go on (fetch the next batch)

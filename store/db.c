@@ -284,10 +284,17 @@ store_yield_to_writers(store_t *store)
 	flock(store->wait_fd, LOCK_UN);
 }
 
-void
-store_wait_done(store_t *store)
+gboolean
+store_exec(store_t *store, const char *sql, const char *what, GError **error)
 {
+	int rc = sqlite3_exec(store->db, sql, NULL, NULL, NULL);
+
 	wait_done(store);
+	if (rc != SQLITE_OK) {
+		store_set_error(store, error, what);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 /* At most this many statements are kept per connection. */
@@ -611,8 +618,7 @@ store_free(store_t *store)
 		store_rollback(store);
 	drop_statements(store);
 	g_hash_table_unref(store->statements);
-	if (store->db != NULL)
-		wait_done(store);
+	wait_done(store);
 	if (store->wait_fd >= 0)
 		close(store->wait_fd);
 	if (store->db != NULL)

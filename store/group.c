@@ -20,18 +20,13 @@
 gboolean
 store_group_begin(store_t *store, GError **error)
 {
-	int rc;
-
 	g_return_val_if_fail(!store->in_transaction && !store->in_group, FALSE);
 	if ((store->group_lock_fd = store_spool_lock(store, FALSE, error)) < 0)
 		return FALSE;
 	/* One group follows another: staff waiting for the write lock get it
 	 * in between. */
 	store_yield_to_writers(store);
-	rc = sqlite3_exec(store->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	store_wait_done(store);
-	if (rc != SQLITE_OK) {
-		store_set_error(store, error, "starting a group of messages");
+	if (!store_exec(store, "BEGIN IMMEDIATE", "starting a group of messages", error)) {
 		close(store->group_lock_fd);
 		store->group_lock_fd = -1;
 		return FALSE;
@@ -55,7 +50,7 @@ group_end(store_t *store)
 gboolean
 store_group_commit(store_t *store, GError **error)
 {
-	int fd, rc;
+	int fd;
 
 	g_return_val_if_fail(store->in_group, FALSE);
 	fd = open(store->spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -70,10 +65,7 @@ store_group_commit(store_t *store, GError **error)
 		return FALSE;
 	}
 	close(fd);
-	rc = sqlite3_exec(store->db, "COMMIT", NULL, NULL, NULL);
-	store_wait_done(store);
-	if (rc != SQLITE_OK) {
-		store_set_error(store, error, "committing a group of messages");
+	if (!store_exec(store, "COMMIT", "committing a group of messages", error)) {
 		store_group_rollback(store);
 		return FALSE;
 	}

@@ -138,19 +138,21 @@ create_tmp(const char *dir, const char *prefix, char **path_out, GError **error)
 	return fd;
 }
 
-/* An empty plaintext file for a readable spool file: a spare one, or new. */
+/* An empty temporary file from POOL (store->scratch: plaintext files,
+ * store->spare: files prepared for ciphertext), or a new DIR/PREFIX.XXXXXX. */
 static int
-scratch_take(store_t *store, const char *dir, char **path_out, GError **error)
+pool_take(store_t *store, GPtrArray *pool, const char *dir, const char *prefix, char **path_out,
+          GError **error)
 {
 	spool_scratch_t *spare = NULL;
 	int fd;
 
 	g_mutex_lock(&store->scratch_lock);
-	if (store->scratch->len > 0)
-		spare = g_ptr_array_steal_index_fast(store->scratch, store->scratch->len - 1);
+	if (pool->len > 0)
+		spare = g_ptr_array_steal_index_fast(pool, pool->len - 1);
 	g_mutex_unlock(&store->scratch_lock);
 	if (spare == NULL)
-		return create_tmp(dir, "in", path_out, error);
+		return create_tmp(dir, prefix, path_out, error);
 	*path_out = spare->path;
 	fd = spare->fd;
 	g_free(spare);
@@ -217,10 +219,12 @@ clear_pool(GPtrArray *pool)
 	g_ptr_array_set_size(pool, 0);
 }
 
-/* Free a plaintext buffer (its charge already taken back), wiped. */
+/* Free a plaintext buffer (its charge already taken back), wiped: the
+ * whole of what it ever held, not only its length (0 while spare). */
 static void
 plain_free(spool_plain_t *plain)
 {
+	g_byte_array_set_size(plain->bytes, (guint)plain->charge);
 	sodium_memzero(plain->bytes->data, plain->bytes->len);
 	g_byte_array_unref(plain->bytes);
 	g_free(plain);
@@ -258,10 +262,8 @@ plain_give(store_t *store, spool_plain_t *plain)
 		store->plain_charged -= plain->charge;
 	}
 	g_mutex_unlock(&store->scratch_lock);
-	if (plain != NULL) {
-		g_byte_array_set_size(plain->bytes, (guint)plain->charge);
+	if (plain != NULL)
 		plain_free(plain);
-	}
 }
 
 /* May PLAIN grow to hold LEN bytes? Charged when it does. */
@@ -303,8 +305,6 @@ store_spool_scratch_clear(store_t *store)
 		spool_plain_t *plain = g_ptr_array_index(store->plain_pool, i);
 
 		store->plain_charged -= plain->charge;
-		/* the whole of what it held, not only its length (0 while spare) */
-		g_byte_array_set_size(plain->bytes, (guint)plain->charge);
 		plain_free(plain);
 	}
 	g_ptr_array_set_size(store->plain_pool, 0);
@@ -333,25 +333,6 @@ store_spool_prepare(store_t *store, guint n)
 	}
 }
 
-/* A new empty file for ciphertext: a prepared one, or made now. */
-static int
-sealed_take(store_t *store, const char *dir, char **path_out, GError **error)
-{
-	spool_scratch_t *spare = NULL;
-	int fd;
-
-	g_mutex_lock(&store->scratch_lock);
-	if (store->spare->len > 0)
-		spare = g_ptr_array_steal_index(store->spare, 0);
-	g_mutex_unlock(&store->scratch_lock);
-	if (spare == NULL)
-		return create_tmp(dir, "enc", path_out, error);
-	*path_out = spare->path;
-	fd = spare->fd;
-	g_free(spare);
-	return fd;
-}
-
 typedef enum { PLAIN_NONE, PLAIN_FILE, PLAIN_BUFFERED } plain_mode_t;
 
 static spool_file_t *
@@ -364,10 +345,11 @@ file_new(store_t *store, plain_mode_t readable, gboolean caller_hashes, GError *
 	file->sealed_fd = -1;
 	file->plain_fd = -1;
 	file->lock_fd = -1;
-	if ((file->sealed_fd = sealed_take(store, dir, &file->sealed_path, error)) < 0)
+	if ((file->sealed_fd =
+	         pool_take(store, store->spare, dir, "enc", &file->sealed_path, error)) < 0)
 		return NULL;
-	if (readable == PLAIN_FILE &&
-	    (file->plain_fd = scratch_take(store, dir, &file->plain_path, error)) < 0)
+	if (readable == PLAIN_FILE && (file->plain_fd = pool_take(store, store->scratch, dir, "in",
+	                                                          &file->plain_path, error)) < 0)
 		return NULL;
 	if (readable == PLAIN_BUFFERED)
 		file->plain_mem = plain_take(store);
@@ -415,7 +397,8 @@ spill(spool_file_t *file, GError **error)
 	spool_plain_t *plain = g_steal_pointer(&file->plain_mem);
 	gboolean ok;
 
-	file->plain_fd = scratch_take(file->store, dir, &file->plain_path, error);
+	file->plain_fd =
+	    pool_take(file->store, file->store->scratch, dir, "in", &file->plain_path, error);
 	ok = file->plain_fd >= 0;
 	if (ok && !vault_write_full(file->plain_fd, plain->bytes->data, plain->bytes->len))
 		ok = io_error(error, "cannot write", file->plain_path);

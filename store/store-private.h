@@ -37,8 +37,9 @@ struct store {
 /* Before taking the write lock for a group: wait (up to 2 s) while
  * writers of other connections say they are waiting for it. */
 void store_yield_to_writers(store_t *store);
-/* A statement run with sqlite3_exec() directly is done: not waiting. */
-void store_wait_done(store_t *store);
+/* Run SQL (no rows); on failure *error says WHAT, graded as
+ * store_set_error() does. */
+gboolean store_exec(store_t *store, const char *sql, const char *what, GError **error);
 
 /* Set *error from the database's last error, graded (BUSY → temporary). */
 void store_set_error(store_t *store, GError **error, const char *what);

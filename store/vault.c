@@ -198,8 +198,8 @@ chunk_nonce(guint64 counter, gboolean final, unsigned char nonce[12])
 	nonce[11] = final ? 1 : 0;
 }
 
-/* The binding of a version 2 header HEAD (its first VAULT_HEADER_LEN_V1
- * bytes) to the raw SHA-256 SHA256. */
+/* The binding of a version 2 or 3 header HEAD (its first
+ * VAULT_HEADER_LEN_V1 bytes) to the raw SHA-256 SHA256. */
 static void
 binding_of(const unsigned char *key, const unsigned char *head, const unsigned char *sha256,
            unsigned char out[VAULT_BINDING_LEN])
